@@ -1,0 +1,8 @@
+"""The course's autograder: hidden pytest suites run against student notebooks.
+
+Student code runs only in a sandboxed child process; the suites run in the
+grader's own process and compare values that come back through a safe format.
+Entry point: ``python -m autograder --help``.
+"""
+
+ASSIGNMENTS = ("a1_activations_init", "a2_regularization", "a3_optim_schedules")
