@@ -2,7 +2,6 @@
 
 Student code runs only in a sandboxed child process; the suites run in the
 grader's own process and compare values that come back through a safe format.
-Entry point: ``python -m autograder --help``.
+Entry point: ``python -m autograder --help``; what each assignment grades is in
+:mod:`autograder.spec`.
 """
-
-ASSIGNMENTS = ("a1_activations_init", "a2_regularization", "a3_optim_schedules")
