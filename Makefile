@@ -20,7 +20,7 @@ help:
 	@echo "make test-gpu  the CUDA-parametrized tests and the grader check on CUDA"
 	@echo "make release   regenerate assignments/ from solutions/ with nbgrader"
 	@echo "make check     every solution scores 100, every released stub 0"
-	@echo "make bench     run the benchmarks in bench/"
+	@echo "make bench     run the benchmarks in bench/ (results in bench/results/)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,7 +56,7 @@ check: $(STAMP)
 	$(BIN)/python -m autograder check
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache
