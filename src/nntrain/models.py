@@ -36,18 +36,9 @@ InitSpec = str | Callable[[nn.Module], object] | None
 
 def _activation(name: str) -> nn.Module:
     """An activation module by name, from :func:`nntrain.activations.get_activation`."""
-    try:
-        from nntrain.activations import get_activation
-    except ImportError:  # TEMPORARY until nntrain.activations lands: torch's own modules
-        return _TORCH_ACTIVATIONS[name]()
+    from nntrain.activations import get_activation
+
     return get_activation(name)
-
-
-_TORCH_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU,
-    "prelu": nn.PReLU, "elu": nn.ELU, "selu": nn.SELU, "gelu": nn.GELU, "silu": nn.SiLU,
-    "mish": nn.Mish, "softplus": nn.Softplus,
-}
 
 
 def _initialise(model: nn.Module, init: InitSpec) -> None:
@@ -195,13 +186,8 @@ class SmallCNN(nn.Module):
 
 def _drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Stochastic depth on a residual branch, from :func:`nntrain.regularization.drop_path`."""
-    try:
-        from nntrain.regularization import drop_path
-    except ImportError:  # TEMPORARY until nntrain.regularization lands
-        if not training or p == 0:
-            return x
-        keep = torch.rand((x.shape[0],) + (1,) * (x.ndim - 1), device=x.device) >= p
-        return x * keep.to(x.dtype) / (1 - p)
+    from nntrain.regularization import drop_path
+
     return drop_path(x, p, training)
 
 

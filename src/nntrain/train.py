@@ -244,11 +244,13 @@ def _model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _early_stop(early_stopping: Any, val_loss: float, val_acc: float) -> bool:
-    """Ask an early-stopping object whether to stop. It monitors ``val_acc`` when its ``mode``
-    is ``"max"`` and ``val_loss`` otherwise; it is called with ``step(value)`` if it has that
-    method, else as ``early_stopping(value)``; a true result means stop."""
-    value = val_acc if getattr(early_stopping, "mode", "min") == "max" else val_loss
+def _early_stop(early_stopping: Any, history: History) -> bool:
+    """Ask an early-stopping object (e.g. :class:`nntrain.regularization.EarlyStopping`) whether
+    to stop. It watches the history entry named by its ``monitor`` attribute if it has one, else
+    ``val_acc`` when its ``mode`` is ``"max"`` and ``val_loss`` otherwise; it is called as
+    ``step(value)`` if it has that method, else as ``early_stopping(value)``; True means stop."""
+    default = "val_acc" if getattr(early_stopping, "mode", "min") == "max" else "val_loss"
+    value = history[getattr(early_stopping, "monitor", default)][-1]
     step = getattr(early_stopping, "step", None)
     return bool(step(value) if step is not None else early_stopping(value))
 
@@ -295,9 +297,10 @@ def fit(
         ema: an object with ``update(model)`` (e.g. :class:`nntrain.ensembles.EMA`) called after
             every optimiser step; if it is an ``nn.Module`` it is moved to ``device`` and, with a
             validation loader, evaluated every epoch (``ema_val_loss``, ``ema_val_acc``).
-        early_stopping: an object with ``step(value) -> bool`` (or a callable ``value -> bool``)
-            called after every epoch with the validation accuracy if its ``mode`` is ``"max"``,
-            else the validation loss; True stops training.
+        early_stopping: e.g. :class:`nntrain.regularization.EarlyStopping`: an object with
+            ``step(value) -> bool`` (or a callable ``value -> bool``) called after every epoch
+            with the history entry named by its ``monitor`` (default the validation loss, or
+            the validation accuracy if its ``mode`` is ``"max"``); True stops training.
         keep_best: with a validation loader, restore at the end the weights of the epoch with
             the highest validation accuracy (ties: lowest validation loss).
         device: where to train; default :func:`get_device` ``("auto")``.
@@ -425,7 +428,7 @@ def fit(
                                       for k, v in model.state_dict().items()}
                 if plateau_scheduler is not None:
                     plateau_scheduler.step(val_loss)
-                if early_stopping is not None and _early_stop(early_stopping, val_loss, val_acc):
+                if early_stopping is not None and _early_stop(early_stopping, history):
                     state.stop = True
             history.epoch_time.append(time.perf_counter() - start)
             bar.set_postfix({k: round(v, 4) for k, v in postfix.items()})
