@@ -593,6 +593,7 @@ class EarlyStopping:
         value = float(value)
         if self.is_improvement(value):
             self.best, self.best_step, self.num_bad = value, self.steps, 0
+            self.should_stop = False
         else:
             self.num_bad += 1
             self.should_stop = self.num_bad >= self.patience
