@@ -298,7 +298,7 @@ def test_penalties_values():
     assert float(elastic_net_penalty(w, l1=0.5, l2=2.0)) == pytest.approx(0.5 * 6.5 + 2 * 14.25)
     model = nn.Linear(3, 2)
     expected = sum(float(p.detach().pow(2).sum()) for p in model.parameters())
-    assert float(l2_penalty(model)) == pytest.approx(expected)
+    assert l2_penalty(model).item() == pytest.approx(expected)
     assert float(l2_penalty([])) == 0.0
 
 
