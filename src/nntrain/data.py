@@ -42,7 +42,14 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    SequentialSampler,
+    TensorDataset,
+)
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -157,20 +164,30 @@ def make_loaders(
     Shuffling draws from its own ``torch.Generator`` seeded with ``seed``, so the order of the
     batches does not depend on what else consumed the global random stream (``seed=None``
     uses the global stream, which :func:`nntrain.train.set_seed` controls).
+
+    For in-memory ``TensorDataset`` s the loaders fetch a whole batch with one indexing
+    operation (a ``BatchSampler`` as sampler, ``batch_size=None``) instead of collating
+    examples one by one: the same batches, many times faster for small models.
     """
     generator = None
     if seed is not None:
         generator = torch.Generator().manual_seed(seed)
     pin = torch.cuda.is_available()
-    train = DataLoader(
-        splits.train, batch_size=batch_size, shuffle=True, generator=generator,
-        num_workers=num_workers, drop_last=drop_last, pin_memory=pin,
+
+    def loader(dataset: Dataset, size: int, shuffle: bool, drop: bool) -> DataLoader:
+        if isinstance(dataset, TensorDataset):
+            order = (RandomSampler(dataset, generator=generator) if shuffle
+                     else SequentialSampler(dataset))
+            return DataLoader(dataset, batch_size=None, sampler=BatchSampler(order, size, drop),
+                              num_workers=num_workers, pin_memory=pin)
+        return DataLoader(dataset, batch_size=size, shuffle=shuffle, generator=generator,
+                          drop_last=drop, num_workers=num_workers, pin_memory=pin)
+
+    return (
+        loader(splits.train, batch_size, True, drop_last),
+        loader(splits.val, eval_batch_size, False, False),
+        loader(splits.test, eval_batch_size, False, False),
     )
-    val, test = (
-        DataLoader(s, batch_size=eval_batch_size, num_workers=num_workers, pin_memory=pin)
-        for s in (splits.val, splits.test)
-    )
-    return train, val, test
 
 
 def digits_loaders(
