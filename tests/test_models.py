@@ -79,6 +79,13 @@ def test_mlp_init_scheme_by_name():
     model = MLP(400, 10, width=400, depth=2, init="kaiming")
     std = float(model.features.fc2.weight.detach().std())
     assert std == pytest.approx((2 / 400) ** 0.5, rel=0.1)  # Kaiming: std = sqrt(2 / fan_in)
+    assert float(model.features.fc2.bias.detach().abs().max()) == 0.0
+    tanh = MLP(400, 10, width=400, depth=2, activation="tanh", init="xavier_normal")
+    # Xavier with the tanh gain 5/3: std = gain * sqrt(2 / (fan_in + fan_out))
+    std = float(tanh.features.fc2.weight.detach().std())
+    assert std == pytest.approx(5 / 3 * (2 / 800) ** 0.5, rel=0.1)
+    with pytest.raises(ValueError, match="scheme"):
+        MLP(4, 2, init="no-such-scheme")
 
 
 @pytest.mark.parametrize("size", [8, 32])

@@ -41,25 +41,23 @@ def _activation(name: str) -> nn.Module:
     return get_activation(name)
 
 
-def _initialise(model: nn.Module, init: InitSpec) -> None:
-    """Apply ``init``: None keeps PyTorch's defaults, a string names a scheme of
-    :func:`nntrain.init.init_weights_`, a callable is applied to the model."""
+def _initialise(model: nn.Module, init: InitSpec, activation: str = "relu") -> None:
+    """Apply ``init``: None keeps PyTorch's defaults, a callable is applied to the model, a
+    string names a scheme of :func:`nntrain.init.init_weights_`, whose gain follows the
+    model's activation where :func:`nntrain.init.calculate_gain` knows it (else ReLU's)."""
     if init is None:
         return
     if callable(init):
         init(model)
         return
+    from nntrain.init import calculate_gain, init_weights_
+
     try:
-        from nntrain.init import init_weights_
-    except ImportError:  # TEMPORARY until nntrain.init lands
-        for m in model.modules():
-            if isinstance(m, nn.Linear | nn.Conv2d):
-                {"xavier": nn.init.xavier_uniform_, "kaiming": nn.init.kaiming_normal_}[init](
-                    m.weight
-                )
-                nn.init.zeros_(m.bias)
-        return
-    init_weights_(model, init)
+        calculate_gain(activation)
+        nonlinearity = activation
+    except ValueError:
+        nonlinearity = "relu"
+    init_weights_(model, init, nonlinearity=nonlinearity)
 
 
 class MLP(nn.Module):
@@ -115,7 +113,7 @@ class MLP(nn.Module):
         self.features = nn.Sequential(layers)
         self.head = nn.Linear(size, num_classes)
         self.out_features = size  # width of the representation the head sees
-        _initialise(self, init)
+        _initialise(self, init, activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -178,7 +176,7 @@ class SmallCNN(nn.Module):
         self.features = nn.Sequential(stages)
         self.head = nn.Linear(c_in, num_classes)
         self.out_features = c_in
-        _initialise(self, init)
+        _initialise(self, init, activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -218,6 +216,12 @@ class BasicBlock(nn.Module):
             self.shortcut = nn.Sequential(
                 nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out)
             )
+
+    @torch.no_grad()
+    def zero_init_last(self) -> None:
+        """:math:`\\gamma = 0` in the branch's last BatchNorm: the block starts as
+        :math:`\\phi(x')` (called by :func:`nntrain.init.zero_init_residual_`)."""
+        self.bn2.weight.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch = self.bn2(self.conv2(self.act1(self.bn1(self.conv1(x)))))
@@ -280,9 +284,9 @@ class SmallResNet(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
         if zero_init_residual:
-            for m in self.modules():
-                if isinstance(m, BasicBlock):
-                    nn.init.zeros_(m.bn2.weight)
+            from nntrain.init import zero_init_residual_
+
+            zero_init_residual_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
