@@ -238,6 +238,10 @@ def test_hooks_see_every_event_and_can_stop():
         def on_fit_start(self, state):
             events.append("start")
 
+        def on_epoch_start(self, state):
+            events.append(f"begin{state.epoch}")
+            assert state.model.training
+
         def on_epoch_end(self, state):
             events.append(f"epoch{state.epoch}")
 
@@ -252,7 +256,7 @@ def test_hooks_see_every_event_and_can_stop():
     model = _model()
     h = fit(model, train, val, epochs=3, progress=False, hooks=[Recorder(), stop_at_step_5],
             optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
-    assert events == ["start"] + ["step"] * 6 + ["epoch0", "end"]
+    assert events == ["start", "begin0"] + ["step"] * 6 + ["epoch0", "end"]
     assert len(h.step_loss) == 6 and h.stopped_epoch == 0
 
 

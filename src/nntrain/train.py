@@ -19,7 +19,9 @@ History
 Hook, TrainState
     The hook protocol of :func:`fit` and the state its methods receive.
 
-One optimisation step of :func:`fit` runs, in this order::
+Each epoch starts with ``model.train()`` and then ``hooks.on_epoch_start(state)`` (where a hook
+may put some modules back in eval mode, e.g. BatchNorm when fine-tuning); it ends with the
+validation pass and ``hooks.on_epoch_end(state)``. One optimisation step runs, in this order::
 
     lr_t = schedule(t)                      # per-step schedule function, if given
     x, y = transform(x, y)                  # batch transform (augmentation / mixup), if given
@@ -160,6 +162,8 @@ class Hook:
     :class:`TrainState`). A plain callable given as a hook is called as ``on_step_end``."""
 
     def on_fit_start(self, state: TrainState) -> None: ...
+
+    def on_epoch_start(self, state: TrainState) -> None: ...
 
     def after_backward(self, state: TrainState) -> None: ...
 
@@ -358,6 +362,7 @@ def fit(
         for epoch in range(epochs):
             state.epoch = epoch
             model.train()
+            _call_hooks(hooks, "on_epoch_start", state)  # after train(): may set modules to eval
             start = time.perf_counter()
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.long)
