@@ -228,6 +228,26 @@ def test_test_functions_have_zero_gradient_at_their_minimum(fn):
     assert torch.all(values > fn(torch.tensor(fn.minimum, dtype=torch.float64)))
 
 
+@pytest.mark.parametrize("fn", [O.ill_conditioned_quadratic(30.0, angle=0.4), O.rosenbrock,
+                                O.saddle], ids=lambda f: f.name)
+def test_analytic_gradients_match_autograd(fn):
+    pts = torch.randn(6, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    expected = torch.func.vmap(torch.func.grad(fn))(pts)
+    torch.testing.assert_close(fn.grad(pts), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(O.OPTIMIZERS))
+def test_run_trajectory_rule_path_equals_the_optimizer_class(name):
+    ours = O.run_trajectory(O.rosenbrock, name, (-1.0, 1.5), 40, lr=1e-3)
+    via_class = O.run_trajectory(O.rosenbrock,
+                                 lambda ps: O.make_optimizer(name, ps, lr=1e-3), (-1.0, 1.5), 40)
+    torch.testing.assert_close(ours, via_class, rtol=1e-12, atol=1e-14)
+    assert not torch.allclose(ours[-1], ours[0])
+    # a plain callable (no analytic gradient) goes through autograd and gives the same path
+    plain = O.run_trajectory(lambda xy: O.rosenbrock(xy), name, (-1.0, 1.5), 40, lr=1e-3)
+    torch.testing.assert_close(plain, ours, rtol=1e-12, atol=1e-14)
+
+
 def test_quadratic_condition_number_and_saddle_point():
     q = O.ill_conditioned_quadratic(condition_number=50.0, angle=0.3, scale=2.0)
     assert q.condition_number == pytest.approx(50.0)

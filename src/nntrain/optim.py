@@ -16,7 +16,7 @@ For the book's pictures: :func:`newton_step`, 2-D test functions
 
 Public names: sgd_momentum, adagrad, rmsprop, adam, SGD, Adagrad, RMSprop,
 Adam, AdamW, OPTIMIZERS, make_optimizer, newton_step, TestFunction,
-ill_conditioned_quadratic, rosenbrock, saddle, run_trajectory.
+ill_conditioned_quadratic, rosenbrock, saddle, RULES, run_trajectory.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ __all__ = [
     "ill_conditioned_quadratic",
     "rosenbrock",
     "saddle",
+    "RULES",
     "run_trajectory",
 ]
 
@@ -421,7 +422,8 @@ class TestFunction:
 
     ``minimum`` is a global minimiser, ``start`` a suggested starting point,
     ``xlim``/``ylim`` a good plotting window, ``hessian`` the constant Hessian
-    of a quadratic (else ``None``).
+    of a quadratic (else ``None``), ``gradient`` the analytic gradient (used by
+    :meth:`grad`; autograd when ``None``).
     """
 
     __test__ = False  # not a pytest test class
@@ -433,9 +435,16 @@ class TestFunction:
     xlim: tuple[float, float]
     ylim: tuple[float, float]
     hessian: torch.Tensor | None = field(default=None, repr=False)
+    gradient: Callable[[torch.Tensor], torch.Tensor] | None = field(default=None, repr=False)
 
     def __call__(self, xy: torch.Tensor) -> torch.Tensor:
         return self.fn(xy)
+
+    def grad(self, xy: torch.Tensor) -> torch.Tensor:
+        """The gradient at ``xy`` (shape (..., 2))."""
+        if self.gradient is not None:
+            return self.gradient(xy)
+        return _autograd_gradient(self.fn, xy)
 
     @property
     def condition_number(self) -> float | None:
@@ -444,6 +453,13 @@ class TestFunction:
             return None
         eig = torch.linalg.eigvalsh(self.hessian)
         return (eig.max() / eig.min()).item()
+
+
+def _autograd_gradient(fn: Callable[[torch.Tensor], torch.Tensor], w: torch.Tensor) -> torch.Tensor:
+    with torch.enable_grad():
+        x = w.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(fn(x).sum(), x)
+    return g
 
 
 def ill_conditioned_quadratic(
@@ -470,10 +486,13 @@ def ill_conditioned_quadratic(
         h = hess.to(dtype=xy.dtype, device=xy.device)
         return 0.5 * torch.einsum("...i,ij,...j->...", xy, h, xy)
 
+    def gradient(xy: torch.Tensor) -> torch.Tensor:
+        return xy @ hess.to(dtype=xy.dtype, device=xy.device)  # H is symmetric
+
     return TestFunction(
         name=f"quadratic (condition number {condition_number:g})",
         fn=fn, minimum=(0.0, 0.0), start=(-4.0, 1.5), xlim=(-5.0, 5.0), ylim=(-2.5, 2.5),
-        hessian=hess,
+        hessian=hess, gradient=gradient,
     )
 
 
@@ -482,9 +501,14 @@ def _rosenbrock(xy: torch.Tensor) -> torch.Tensor:
     return (1 - x) ** 2 + 100 * (y - x**2) ** 2
 
 
+def _rosenbrock_grad(xy: torch.Tensor) -> torch.Tensor:
+    x, y = xy[..., 0], xy[..., 1]
+    return torch.stack([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)], dim=-1)
+
+
 rosenbrock = TestFunction(
     name="Rosenbrock", fn=_rosenbrock, minimum=(1.0, 1.0), start=(-1.5, 2.0),
-    xlim=(-2.0, 2.0), ylim=(-1.0, 3.0),
+    xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), gradient=_rosenbrock_grad,
 )
 r"""Rosenbrock's banana valley :math:`(1-x)^2 + 100(y-x^2)^2`, minimum at (1, 1).
 
@@ -497,9 +521,14 @@ def _saddle(xy: torch.Tensor) -> torch.Tensor:
     return x**2 + 0.25 * y**4 - 0.5 * y**2
 
 
+def _saddle_grad(xy: torch.Tensor) -> torch.Tensor:
+    x, y = xy[..., 0], xy[..., 1]
+    return torch.stack([2 * x, y**3 - y], dim=-1)
+
+
 saddle = TestFunction(
     name="saddle", fn=_saddle, minimum=(0.0, 1.0), start=(-1.5, 1e-3),
-    xlim=(-2.0, 2.0), ylim=(-1.6, 1.6),
+    xlim=(-2.0, 2.0), ylim=(-1.6, 1.6), gradient=_saddle_grad,
 )
 r"""A saddle at the origin between two minima: :math:`x^2 + y^4/4 - y^2/2`.
 
@@ -508,6 +537,18 @@ the gradient in y is tiny near the saddle, and plain gradient descent lingers
 there -- in high dimensions such saddles are far more common than bad local
 minima (Dauphin et al., 2014, "Identifying and attacking the saddle point
 problem in high-dimensional non-convex optimization")."""
+
+
+RULES: dict[str, tuple[Callable[..., tuple[torch.Tensor, State]], dict[str, Any]]] = {
+    "sgd": (sgd_momentum, {"momentum": 0.0}),
+    "momentum": (sgd_momentum, {"momentum": 0.9}),
+    "nesterov": (sgd_momentum, {"momentum": 0.9, "nesterov": True}),
+    "adagrad": (adagrad, {}),
+    "rmsprop": (rmsprop, {}),
+    "adam": (adam, {}),
+    "adamw": (adam, {"decoupled": True, "weight_decay": 1e-2}),
+}
+"""The update rule behind each name of :data:`OPTIMIZERS`, with the same presets."""
 
 
 def run_trajectory(
@@ -521,31 +562,51 @@ def run_trajectory(
 ) -> torch.Tensor:
     r"""Optimise a 2-D function from ``start`` and return the path, shape (steps + 1, 2).
 
-    ``optimizer`` is a name of :data:`OPTIMIZERS` (``hyper`` holds its
-    arguments, e.g. ``lr=0.1``), ``"newton"`` (:func:`newton_step`), or a
-    factory ``params -> torch.optim.Optimizer``.  ``noise`` adds
-    :math:`\mathcal N(0, \sigma^2 I)` to every gradient, a stand-in for
-    minibatch noise.  Computed in float64; once the iterate is no longer
-    finite (divergence) the rest of the path is NaN.
+    ``optimizer`` is a name of :data:`OPTIMIZERS` (run with its update rule of
+    :data:`RULES`; ``hyper`` holds its arguments, e.g. ``lr=0.1``),
+    ``"newton"`` (:func:`newton_step`), or a factory ``params ->
+    torch.optim.Optimizer``.  ``noise`` adds :math:`\mathcal N(0, \sigma^2 I)`
+    to every gradient, a stand-in for minibatch noise.  Gradients come from
+    ``fn.grad`` for a :class:`TestFunction`, else from autograd.  Computed in
+    float64; once the iterate is no longer finite (divergence) the rest of the
+    path is NaN.
     """
-    w = torch.as_tensor(start, dtype=torch.float64).detach().clone().requires_grad_(True)
+    w = torch.as_tensor(start, dtype=torch.float64).detach().clone()
     path = torch.full((steps + 1, 2), math.nan, dtype=torch.float64)
-    path[0] = w.detach()
-    opt = None
-    if optimizer != "newton":
-        opt = (make_optimizer(optimizer, [w], **hyper) if isinstance(optimizer, str)
-               else optimizer([w]))
-    for k in range(1, steps + 1):
-        if opt is None:
-            with torch.no_grad():
-                w.copy_(newton_step(fn, w.detach(), **hyper))
-        else:
-            opt.zero_grad()
-            fn(w).backward()
-            if noise:
-                w.grad.add_(noise * torch.randn(2, generator=generator, dtype=w.dtype))
+    path[0] = w
+
+    def gradient(x: torch.Tensor) -> torch.Tensor:
+        g = fn.grad(x) if isinstance(fn, TestFunction) else _autograd_gradient(fn, x)
+        if noise:
+            g = g + noise * torch.randn(2, generator=generator, dtype=g.dtype)
+        return g
+
+    if optimizer == "newton":
+        def update(x: torch.Tensor) -> torch.Tensor:
+            return newton_step(fn, x, **hyper)
+    elif isinstance(optimizer, str):
+        if optimizer not in RULES:
+            raise ValueError(f"unknown optimizer {optimizer!r}; expected 'newton' or one of "
+                             f"{list(RULES)}")
+        rule, preset = RULES[optimizer]
+        kwargs, state = {**preset, **hyper}, {}
+
+        def update(x: torch.Tensor) -> torch.Tensor:
+            nonlocal state
+            x_next, state = rule(x, gradient(x), state, **kwargs)
+            return x_next
+    else:
+        param = torch.nn.Parameter(w.clone())
+        opt = optimizer([param])
+
+        def update(x: torch.Tensor) -> torch.Tensor:
+            param.grad = gradient(param.detach())
             opt.step()
+            return param.detach().clone()
+
+    for k in range(1, steps + 1):
+        w = update(w)
         if not torch.isfinite(w).all():
             break
-        path[k] = w.detach()
+        path[k] = w
     return path
