@@ -114,7 +114,8 @@ def test_ema_warmup_decay_and_validation():
         decays.append(ema.current_decay())
         ema.update(other)
     assert decays[0] == pytest.approx(0.1) and decays[1] == pytest.approx(2 / 11)
-    assert decays[500] == pytest.approx(501 / 510) and decays[-1] == 0.99 and all(a <= b for a, b in zip(decays, decays[1:], strict=False))
+    assert decays[500] == pytest.approx(501 / 510) and decays[-1] == 0.99
+    assert all(a <= b for a, b in zip(decays, decays[1:], strict=False))
     with pytest.raises(ValueError):
         EMA(nn.Linear(2, 2), decay=1.5)
 
