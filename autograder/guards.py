@@ -1,0 +1,431 @@
+"""Forbidden built-ins: a static check in the grader and a runtime guard in the child.
+
+Each assignment forbids the built-ins that do the graded job (``spec.Assignment.
+forbidden``: a dotted name forbids itself and everything under it, plus tensor
+methods such as ``x.sigmoid()``).  Two independent layers enforce it:
+
+* :func:`static_check` (parent) reads the submitted code's syntax tree.  It
+  resolves import aliases (``import torch.nn.functional as F``, ``from torch
+  import sigmoid``, ``F = torch.nn.functional``), attribute chains, ``getattr``
+  with a constant name, ``__import__``/``importlib.import_module`` of a constant
+  module and tensor-method calls, and attributes every forbidden use to the
+  top-level function or class that contains it.  A part is refused when it, or a
+  helper of the submission it refers to (transitively), uses a forbidden name;
+  the other parts are graded normally.
+* :func:`install_runtime_guard` (child) replaces each forbidden callable by a
+  wrapper that raises :class:`ForbiddenCallError` when its caller is student code
+  (library code, e.g. ``nn.Linear`` calling ``F.linear``, is unaffected), guards
+  the constructors of forbidden classes, and refuses imports of forbidden modules
+  from student code once the imports cell has run.
+
+This module is also loaded by file path inside the sandbox, so it imports
+nothing from the ``autograder`` package.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import functools
+import importlib
+import sys
+import types
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def is_forbidden(dotted: str, forbidden: Iterable[str]) -> str | None:
+    """The forbidden entry that covers ``dotted`` ("torch.nn.functional" covers its members)."""
+    for entry in forbidden:
+        if dotted == entry or dotted.startswith(entry + "."):
+            return entry
+    return None
+
+
+# ============================================================================ static check
+@dataclass(frozen=True)
+class Finding:
+    """One forbidden use found in the code: ``name`` (dotted) used by ``owner`` at ``line``."""
+
+    owner: str  # top-level function/class/variable, or "<cell NAME>" for loose statements
+    name: str
+    line: int
+    cell: str
+
+    def describe(self) -> str:
+        return f"`{self.name}` (line {self.line} of the `{self.cell}` cell)"
+
+
+@dataclass
+class StaticReport:
+    """Forbidden uses per top-level name, and which top-level names each one refers to."""
+
+    direct: dict[str, list[Finding]] = field(default_factory=dict)
+    refs: dict[str, set[str]] = field(default_factory=dict)
+    loose: list[Finding] = field(default_factory=list)  # statements outside any definition
+
+    def uses(self, name: str) -> list[tuple[Finding, list[str]]]:
+        """Forbidden uses reachable from ``name``, each with the chain of helpers leading to it."""
+        found: list[tuple[Finding, list[str]]] = []
+        seen = {name}
+        stack: list[tuple[str, list[str]]] = [(name, [])]
+        while stack:
+            current, via = stack.pop(0)
+            for finding in self.direct.get(current, []):
+                found.append((finding, via))
+            for ref in sorted(self.refs.get(current, ())):
+                if ref not in seen and (ref in self.direct or ref in self.refs):
+                    seen.add(ref)
+                    stack.append((ref, [*via, ref]))
+        return found
+
+    def first_use(self, name: str) -> tuple[Finding, list[str]] | None:
+        uses = self.uses(name)
+        return uses[0] if uses else None
+
+    def summary(self, names: Sequence[str]) -> list[str]:
+        """One line per flagged name among ``names`` (for the results' output)."""
+        lines = []
+        for name in names:
+            use = self.first_use(name)
+            if use is not None:
+                finding, via = use
+                through = f" through {' -> '.join(f'`{v}`' for v in via)}" if via else ""
+                lines.append(f"`{name}` uses the forbidden {finding.describe()}{through}; "
+                             f"its tests score 0")
+        return lines
+
+
+class _Resolver:
+    """Resolve expressions to dotted names using the submission's import aliases."""
+
+    def __init__(self, aliases: dict[str, str]) -> None:
+        self.aliases = aliases
+
+    def dotted(self, node: ast.AST, local: dict[str, str] | None = None) -> str | None:
+        local = local or {}
+        if isinstance(node, ast.Name):
+            return local.get(node.id, self.aliases.get(node.id))
+        if isinstance(node, ast.Attribute):
+            base = self.dotted(node.value, local)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call):
+            func = self.dotted(node.func, local)
+            args = node.args
+            if (func == "builtins.getattr" and len(args) >= 2 and isinstance(args[1], ast.Constant)
+                    and isinstance(args[1].value, str)):
+                base = self.dotted(args[0], local)
+                return f"{base}.{args[1].value}" if base else None
+            if (func in ("builtins.__import__", "importlib.import_module") and args
+                    and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str)):
+                return args[0].value
+        return None
+
+
+_BUILTIN_ALIASES = {"getattr": "builtins.getattr", "__import__": "builtins.__import__"}
+
+
+def _import_bindings(node: ast.Import | ast.ImportFrom) -> dict[str, str]:
+    """Names an import statement binds and the dotted names they stand for."""
+    bound: dict[str, str] = {}
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                bound[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".")[0]
+                bound[top] = top
+    elif node.level == 0 and node.module:
+        for alias in node.names:
+            if alias.name != "*":
+                bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return bound
+
+
+class _UseCollector(ast.NodeVisitor):
+    """Forbidden uses and references to top-level names inside one definition."""
+
+    def __init__(self, resolver: _Resolver, forbidden: Sequence[str],
+                 tensor_methods: Sequence[str], top_level: set[str]) -> None:
+        self.resolver = resolver
+        self.forbidden = forbidden
+        self.tensor_methods = set(tensor_methods)
+        self.top_level = top_level
+        self.local_aliases: dict[str, str] = {}
+        self.hits: list[tuple[str, int]] = []
+        self.refs: set[str] = set()
+
+    def _check(self, dotted: str | None, node: ast.AST) -> bool:
+        if dotted and is_forbidden(dotted, self.forbidden):
+            self.hits.append((dotted, getattr(node, "lineno", 0)))
+            return True
+        return False
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._check(alias.name, node)
+        self.local_aliases.update(_import_bindings(node))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level == 0 and node.module and not self._check(node.module, node):
+            for alias in node.names:
+                self._check(f"{node.module}.{alias.name}", node)
+        self.local_aliases.update(_import_bindings(node))
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            if node.id in self.top_level:
+                self.refs.add(node.id)
+            self._check(self.resolver.dotted(node, self.local_aliases), node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        dotted = self.resolver.dotted(node, self.local_aliases)
+        if self._check(dotted, node):
+            return
+        if node.attr in self.tensor_methods and (
+                dotted is None or dotted.startswith("torch.Tensor.")
+                or dotted.startswith("torch._C.TensorBase.")):
+            self.hits.append((f"Tensor.{node.attr}", node.lineno))
+            return
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        # getattr(torch, "sigmoid"), __import__("torch.nn.functional"), import_module(...)
+        if self._check(self.resolver.dotted(node, self.local_aliases), node):
+            return
+        self.generic_visit(node)
+
+
+def static_check(cells: Sequence[tuple[str, str]], forbidden: Sequence[str],
+                 tensor_methods: Sequence[str] = ()) -> StaticReport:
+    """Find forbidden uses in ``cells`` (pairs of cell name and code, imports cell first)."""
+    trees: list[tuple[str, ast.Module]] = []
+    for cell_name, code in cells:
+        try:
+            trees.append((cell_name, ast.parse(code)))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue  # the child reports the error when it runs the cell
+
+    aliases = dict(_BUILTIN_ALIASES)
+    aliases.update({"importlib": "importlib"})
+    top_level: set[str] = set()
+    for _, tree in trees:
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                aliases.update(_import_bindings(node))
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                top_level.add(node.name)
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                top_level.update(t.id for t in targets if isinstance(t, ast.Name))
+    defined = {node.name for _, tree in trees for node in tree.body
+               if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    for name in defined:  # a definition in an answer cell replaces an import of that name
+        aliases.pop(name, None)
+    resolver = _Resolver(aliases)
+    # Simple aliases of modules at top level (F = torch.nn.functional) resolve like imports.
+    for _, tree in trees:
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name):
+                dotted = resolver.dotted(node.value)
+                if dotted:
+                    aliases[node.targets[0].id] = dotted
+
+    report = StaticReport()
+    for cell_name, tree in trees:
+        for node in tree.body:
+            owners: list[str]
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                owners = [node.name]
+            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                owners = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                owners = list(_import_bindings(node))
+            else:
+                owners = []
+            collector = _UseCollector(resolver, forbidden, tensor_methods, top_level)
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                # Importing is not using: `from torch import sigmoid` binds a forbidden object,
+                # which counts against whatever name it is bound to.
+                for bound, dotted in _import_bindings(node).items():
+                    if bound in defined:  # the submission's own definition wins
+                        continue
+                    if is_forbidden(dotted, forbidden):
+                        report.direct.setdefault(bound, []).append(
+                            Finding(bound, dotted, node.lineno, cell_name))
+                continue
+            collector.visit(node)
+            findings_owner = owners or [f"<cell {cell_name}>"]
+            for owner in findings_owner:
+                found = [Finding(owner, name, line, cell_name) for name, line in collector.hits]
+                if owners:
+                    report.direct.setdefault(owner, []).extend(found)
+                    report.refs.setdefault(owner, set()).update(collector.refs - {owner})
+                else:
+                    report.loose.extend(found)
+    return report
+
+
+# ============================================================================ runtime guard
+class ForbiddenCallError(Exception):
+    """Raised in the child when student code calls or imports a forbidden built-in."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"`{name}` is forbidden in this assignment")
+
+
+@dataclass
+class RuntimeGuard:
+    """State of the guard in the child: the hits since the last reset, and the import switch."""
+
+    forbidden: tuple[str, ...]
+    is_student_frame: Callable[[types.FrameType], bool]
+    hits: list[str] = field(default_factory=list)
+    block_imports: bool = False
+    wrapped: int = 0
+
+    def hit(self, name: str) -> ForbiddenCallError:
+        self.hits.append(name)
+        return ForbiddenCallError(name)
+
+    def caller_is_student(self, depth: int = 2) -> bool:
+        try:
+            frame = sys._getframe(depth)
+        except ValueError:
+            return False
+        return self.is_student_frame(frame)
+
+
+def _resolve(dotted: str) -> Any:
+    """Import the longest importable module prefix of ``dotted`` and walk the rest."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        module_name = ".".join(parts[:cut])
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except Exception:  # noqa: BLE001 - a missing optional package is simply not guarded
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def _guard_callable(guard: RuntimeGuard, fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    if getattr(fn, "__nntrain_guarded__", False):
+        return fn
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if guard.is_student_frame(sys._getframe(1)):
+            raise guard.hit(name)
+        return fn(*args, **kwargs)
+
+    with contextlib.suppress(AttributeError, TypeError):
+        functools.update_wrapper(guarded, fn)
+    guarded.__nntrain_guarded__ = True  # type: ignore[attr-defined]
+    guard.wrapped += 1
+    return guarded
+
+
+def _guard_class(guard: RuntimeGuard, cls: type, name: str) -> None:
+    init = cls.__init__
+    if getattr(init, "__nntrain_guarded__", False):
+        return
+
+    def guarded_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        if guard.is_student_frame(sys._getframe(1)):
+            raise guard.hit(name)
+        init(self, *args, **kwargs)
+
+    guarded_init.__nntrain_guarded__ = True  # type: ignore[attr-defined]
+    try:
+        cls.__init__ = guarded_init  # type: ignore[misc]
+        guard.wrapped += 1
+    except (AttributeError, TypeError):
+        pass
+
+
+def _guard_module(guard: RuntimeGuard, module: types.ModuleType, prefix: str) -> None:
+    for attr, value in list(vars(module).items()):
+        if attr.startswith("__") or isinstance(value, types.ModuleType):
+            continue
+        name = f"{prefix}.{attr}"
+        if isinstance(value, type):
+            if getattr(value, "__module__", "") == module.__name__:
+                _guard_class(guard, value, name)
+        elif callable(value):
+            with contextlib.suppress(AttributeError, TypeError):
+                setattr(module, attr, _guard_callable(guard, value, name))
+
+
+def install_runtime_guard(forbidden: Sequence[str], tensor_methods: Sequence[str],
+                          is_student_frame: Callable[[types.FrameType], bool],
+                          student_builtins: dict[str, Any]) -> RuntimeGuard:
+    """Wrap the forbidden callables reachable in this process (call once, in the child).
+
+    Private modules (a component starting with "_", e.g. ``torch._C``) are left to
+    the static check: wrapping torch's internals would slow down or break torch
+    itself.  ``student_builtins`` is the builtins dict of the students' namespace;
+    its ``__import__`` is replaced by one that refuses forbidden modules once
+    :attr:`RuntimeGuard.block_imports` is set.
+    """
+    import torch
+
+    guard = RuntimeGuard(tuple(forbidden), is_student_frame)
+    for dotted in forbidden:
+        if any(part.startswith("_") for part in dotted.split(".")):
+            continue
+        obj = _resolve(dotted)
+        if obj is None:
+            continue
+        if isinstance(obj, types.ModuleType):
+            for module_name, module in list(sys.modules.items()):
+                if module is not None and (module_name == obj.__name__
+                                           or module_name.startswith(obj.__name__ + ".")):
+                    prefix = dotted + module_name[len(obj.__name__):]
+                    _guard_module(guard, module, prefix)
+        elif isinstance(obj, type):
+            _guard_class(guard, obj, dotted)
+        elif callable(obj):
+            parent_name, _, attr = dotted.rpartition(".")
+            parent = _resolve(parent_name)
+            if parent is not None:
+                with contextlib.suppress(AttributeError, TypeError):
+                    setattr(parent, attr, _guard_callable(guard, obj, dotted))
+    for method in tensor_methods:
+        original = getattr(torch.Tensor, method, None)
+        if original is not None:
+            setattr(torch.Tensor, method,
+                    _guard_callable(guard, original, f"Tensor.{method}"))
+
+    real_import = builtins.__import__
+
+    def guarded_import(name: str, globals: Any = None, locals: Any = None,
+                       fromlist: Sequence[str] | None = (), level: int = 0) -> Any:
+        if guard.block_imports and level == 0:
+            targets = [name, *(f"{name}.{item}" for item in (fromlist or ()) if item != "*")]
+            for target in targets:
+                if is_forbidden(target, guard.forbidden):
+                    raise guard.hit(target)
+        return real_import(name, globals, locals, fromlist, level)
+
+    student_builtins["__import__"] = guarded_import
+
+    real_import_module = importlib.import_module
+
+    def guarded_import_module(name: str, package: str | None = None) -> Any:
+        if (guard.block_imports and guard.caller_is_student()
+                and is_forbidden(name, guard.forbidden)):
+            raise guard.hit(name)
+        return real_import_module(name, package)
+
+    importlib.import_module = guarded_import_module  # type: ignore[assignment]
+    return guard

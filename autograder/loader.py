@@ -1,0 +1,272 @@
+"""Read a submitted notebook and pick out the code the grader may run.
+
+Only two kinds of cells ever run (in the sandboxed child): the locked "imports"
+cell and the answer cell of each graded part, matched by nbgrader's cell
+metadata (``grade_id`` = the part's name).  When a student's editor lost the
+metadata, the answer cell is the last code cell that defines the part's name,
+and the imports are the import statements of the notebook's code cells.
+Exploratory cells, plots and visible tests never run.
+
+A malformed file (too large, empty, not UTF-8, not JSON, not nbformat 4, a
+``.py`` script, ...) never raises: the :class:`Submission` carries a ``fatal``
+message for the student and no cells, so the suite still runs and the student
+receives a complete results.json with the reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.spec import Assignment
+
+# A notebook with a few plots is well under a megabyte; anything this big is a
+# mistake (or an attack) and is refused before a single byte is read.
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+IMPORTS_CELL_ID = "imports"
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    """One cell the child runs: ``name`` is "imports" or the part's name."""
+
+    name: str
+    code: str
+    index: int  # position in the notebook (0-based), for messages
+    matched_by: str  # "metadata" or "definition" (fallback) or "imports statements"
+
+
+@dataclass
+class Submission:
+    """What the grader runs for one notebook, and what it found wrong while loading it."""
+
+    path: Path
+    cells: list[CodeCell] = field(default_factory=list)  # imports first, then notebook order
+    problems: list[str] = field(default_factory=list)  # shown to the student
+    fatal: str | None = None  # set when nothing could be loaded
+    missing: dict[str, str] = field(default_factory=dict)  # part -> why it is missing
+
+    @property
+    def parts(self) -> dict[str, CodeCell]:
+        return {cell.name: cell for cell in self.cells if cell.name != IMPORTS_CELL_ID}
+
+    def missing_reason(self, name: str) -> str | None:
+        if self.fatal:
+            return self.fatal
+        return self.missing.get(name)
+
+
+def load_submission(path: str | Path, assignment: Assignment, *,
+                    max_bytes: int = DEFAULT_MAX_BYTES) -> Submission:
+    """Load ``path`` for ``assignment``; never raises for a bad file (see :class:`Submission`)."""
+    path = Path(path)
+    submission = Submission(path=path)
+    try:
+        notebook = _read_notebook(path, max_bytes)
+    except _Refused as refusal:
+        submission.fatal = str(refusal)
+        submission.problems.append(str(refusal))
+        submission.missing = {part.name: str(refusal) for part in assignment.parts}
+        return submission
+    _select_cells(notebook, assignment, submission)
+    return submission
+
+
+class _Refused(Exception):
+    pass
+
+
+def _read_notebook(path: Path, max_bytes: int) -> dict[str, Any]:
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise _Refused(f"the submission file {name} does not exist") from None
+    except OSError as error:
+        raise _Refused(f"the submission file {name} cannot be read ({error.strerror})") from None
+    if not path.is_file():
+        raise _Refused(f"the submission {name} is not a file")
+    if size == 0:
+        raise _Refused(f"the submission file {name} is empty")
+    if size > max_bytes:
+        raise _Refused(
+            f"the submission file {name} is {size / 2**20:.1f} MB; a notebook must be smaller "
+            f"than {max_bytes / 2**20:.0f} MB (clear large outputs before submitting)")
+    if path.suffix.lower() in (".py", ".txt", ".md"):
+        raise _Refused(
+            f"{name} is a {path.suffix} file; submit the .ipynb notebook itself, not an export")
+    with path.open("rb") as handle:
+        raw = handle.read(max_bytes + 1)
+    if len(raw) > max_bytes:  # the file grew after stat()
+        raise _Refused(f"the submission file {name} is larger than {max_bytes / 2**20:.0f} MB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _Refused(
+            f"{name} is not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}); "
+            "a notebook saved by Jupyter is always UTF-8") from None
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as error:
+        hint = " (it looks like Python source, not a notebook)" if _looks_like_python(text) else ""
+        raise _Refused(
+            f"{name} is not a valid notebook: invalid JSON at line {error.lineno}, "
+            f"column {error.colno} ({error.msg}){hint}") from None
+    except RecursionError:
+        raise _Refused(f"{name} is not a valid notebook: JSON nested too deeply") from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        if isinstance(notebook, dict) and isinstance(notebook.get("worksheets"), list):
+            raise _Refused(f"{name} is in notebook format 3; open it in Jupyter and save it "
+                           "again (format 4)")
+        raise _Refused(f"{name} is JSON but not a Jupyter notebook (no list of cells)")
+    version = notebook.get("nbformat")
+    if version != 4:
+        raise _Refused(f"{name} is in notebook format {version!r}; the grader reads format 4 "
+                       "(open it in a current Jupyter and save it again)")
+    return notebook
+
+
+def _looks_like_python(text: str) -> bool:
+    return bool(re.search(r"^\s*(def|import|from)\s", text, re.MULTILINE))
+
+
+def _cell_source(cell: dict[str, Any]) -> str | None:
+    source = cell.get("source", "")
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    if isinstance(source, str):
+        return source
+    return None
+
+
+def _grade_id(cell: dict[str, Any]) -> str | None:
+    metadata = cell.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    nbgrader = metadata.get("nbgrader")
+    if not isinstance(nbgrader, dict):
+        return None
+    grade_id = nbgrader.get("grade_id")
+    return grade_id if isinstance(grade_id, str) else None
+
+
+_MAGIC_LINE = re.compile(r"^(\s*)([%!].*)$", re.MULTILINE)
+
+
+def strip_ipython_syntax(code: str) -> str:
+    """Comment out IPython magics and shell escapes (not Python); drop a ``%%`` cell magic."""
+    if code.lstrip().startswith("%%"):
+        return ""
+    return _MAGIC_LINE.sub(lambda m: f"{m.group(1)}pass  # {m.group(2)}", code)
+
+
+def defined_names(tree: ast.Module) -> set[str]:
+    """Top-level names a module's code binds (functions, classes, assignments, imports)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                names.add((alias.asname or alias.name).split(".")[0])
+    return names
+
+
+@dataclass
+class _ParsedCell:
+    index: int
+    grade_id: str | None
+    code: str
+    tree: ast.Module | None
+    error: str | None
+
+
+def _parse_cells(notebook: dict[str, Any], problems: list[str]) -> list[_ParsedCell]:
+    parsed = []
+    for index, cell in enumerate(notebook["cells"]):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = _cell_source(cell)
+        if source is None:
+            problems.append(f"cell {index + 1} has a malformed source and was ignored")
+            continue
+        code = strip_ipython_syntax(source)
+        try:
+            tree, error = ast.parse(code), None
+        except SyntaxError as exc:
+            tree, error = None, f"SyntaxError at line {exc.lineno}: {exc.msg}"
+        except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+            tree, error = None, f"the code cannot be parsed ({type(exc).__name__})"
+        parsed.append(_ParsedCell(index, _grade_id(cell), code, tree, error))
+    return parsed
+
+
+def _select_cells(notebook: dict[str, Any], assignment: Assignment, submission: Submission) -> None:
+    problems = submission.problems
+    cells = _parse_cells(notebook, problems)
+    part_names = [part.name for part in assignment.parts]
+    chosen: dict[str, _ParsedCell] = {}
+    how: dict[str, str] = {}
+
+    for name in [IMPORTS_CELL_ID, *part_names]:
+        tagged = [cell for cell in cells if cell.grade_id == name]
+        if len(tagged) > 1:
+            problems.append(f"{len(tagged)} cells carry grade_id '{name}'; the last one is graded")
+        if tagged:
+            chosen[name], how[name] = tagged[-1], "metadata"
+
+    used = {id(cell) for cell in chosen.values()}
+    for name in part_names:
+        if name in chosen:
+            continue
+        candidates = [cell for cell in cells
+                      if id(cell) not in used and cell.tree is not None
+                      and not (cell.grade_id or "").startswith("test_")
+                      and name in defined_names(cell.tree)]
+        if candidates:
+            cell = candidates[-1]
+            chosen[name], how[name] = cell, "definition"
+            used.add(id(cell))
+            problems.append(f"the answer cell of `{name}` lost its nbgrader metadata; graded the "
+                            f"cell that defines it (cell {cell.index + 1})")
+        else:
+            submission.missing[name] = (
+                f"no cell has grade_id '{name}' and no cell defines `{name}`")
+
+    selected: list[CodeCell] = []
+    imports = chosen.get(IMPORTS_CELL_ID)
+    if imports is not None:
+        selected.append(_code_cell(IMPORTS_CELL_ID, imports, how[IMPORTS_CELL_ID], problems))
+    else:
+        statements = [ast.get_source_segment(cell.code, node) or ast.unparse(node)
+                      for cell in cells if cell.tree is not None
+                      for node in cell.tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+        problems.append("no cell has grade_id 'imports'; using the notebook's import statements")
+        if statements:
+            selected.append(CodeCell(IMPORTS_CELL_ID, "\n".join(statements), -1,
+                                     "imports statements"))
+
+    parts = sorted((cell.index, name) for name, cell in chosen.items() if name != IMPORTS_CELL_ID)
+    for _, name in parts:
+        cell = chosen[name]
+        if cell.error is not None:
+            reason = f"its cell (cell {cell.index + 1}) has a {cell.error}"
+            submission.missing[name] = reason
+            problems.append(f"`{name}`: {reason}")
+            continue
+        selected.append(_code_cell(name, cell, how[name], problems))
+    submission.cells = selected
+
+
+def _code_cell(name: str, cell: _ParsedCell, how: str, problems: list[str]) -> CodeCell:
+    if cell.error is not None and name == IMPORTS_CELL_ID:
+        problems.append(f"the imports cell has a {cell.error}")
+    return CodeCell(name, cell.code, cell.index, how)
