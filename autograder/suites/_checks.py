@@ -148,8 +148,13 @@ def as_number(actual: Any, what: str) -> float:
 
 
 def check_unmodified(info: Any, what: str, arg_names: Sequence[str]) -> None:
-    """Assert that a call (a ``student.call`` result) changed none of its tensor arguments."""
-    changed = sorted(info.modified, key=str)
+    """Assert that a call (a ``student.call`` result) changed none of the named arguments.
+
+    ``arg_names`` names the positional arguments to watch, in order; the same names count as
+    keyword arguments.  Other arguments (an optimiser's state) may change.
+    """
+    watched = set(range(len(arg_names))) | set(arg_names)
+    changed = sorted((key for key in info.modified if key in watched), key=str)
     if changed:
         names = [arg_names[i] if isinstance(i, int) and i < len(arg_names) else str(i)
                  for i in changed]
