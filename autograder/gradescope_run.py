@@ -1,0 +1,71 @@
+"""What ``run_autograder`` runs inside Gradescope's container, for one submission.
+
+It finds the notebook in ``<root>/submission``, grades it with the hidden suite
+(student code in the sandboxed child, as everywhere), applies the visibility
+chosen when the zip was built, and writes ``<root>/results/results.json``.
+``<root>`` is ``/autograder`` on Gradescope and a temporary folder in tests.
+A submission that cannot be graded still gets a results.json that says why;
+only a failure of the grader itself exits non-zero, which Gradescope reports
+to the instructor as an autograder error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from autograder.results import error_results, write_results
+
+
+def find_notebook(submission_dir: Path, assignment: str) -> tuple[Path | None, str | None]:
+    """The file to grade, or None and the reason shown to the student."""
+    files = sorted(p for p in submission_dir.rglob("*")
+                   if p.is_file() and not any(part.startswith(".") for part in
+                                              p.relative_to(submission_dir).parts))
+    preferred = [p for p in files if p.name == f"{assignment}.ipynb"]
+    notebooks = [p for p in files if p.suffix == ".ipynb"]
+    if preferred:
+        return preferred[0], None
+    if len(notebooks) == 1:
+        return notebooks[0], None
+    if not notebooks and len(files) == 1:
+        return files[0], None  # e.g. a .py: the loader says why it scores 0
+    names = ", ".join(p.name for p in files) or "no files"
+    return None, f"Upload one notebook named {assignment}.ipynb (received: {names})."
+
+
+def apply_visibility(results: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    results["visibility"] = config.get("visibility", "visible")
+    results["stdout_visibility"] = "hidden"
+    for test in results.get("tests", []):
+        test["visibility"] = config.get("test_visibility", "after_published")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope_run")
+    parser.add_argument("--root", type=Path, default=Path("/autograder"))
+    parser.add_argument("--config", type=Path, default=None)
+    args = parser.parse_args(argv)
+    config_path = args.config or args.root / "source" / "gradescope.json"
+    config = json.loads(config_path.read_text())
+    assignment = config["assignment"]
+    out = args.root / "results" / "results.json"
+
+    notebook, problem = find_notebook(args.root / "submission", assignment)
+    if notebook is None:
+        results = error_results(assignment, problem or "no submission")
+    else:
+        from autograder.runner import grade_submission
+
+        results = grade_submission(assignment, notebook, device=config.get("device", "auto"))
+    write_results(out, apply_visibility(results, config))
+    print(f"{assignment}: {results.get('score', 0)} points -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
