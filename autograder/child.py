@@ -779,7 +779,8 @@ def main() -> None:
     config, _ = recv_json(sock)
     if config is None:
         return
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # No PR_SET_PDEATHSIG here: it fires when the *thread* that started us ends.  The zygote
+    # ends when the grader closes the socket instead (also when the grader is killed).
     if os.getppid() != config["parent_pid"]:
         return
     # The grader's own helpers, read before the file system closes; never importable by name.
