@@ -25,6 +25,7 @@ import torch
 from autograder.suites._checks import (
     as_number,
     check_close,
+    check_raises,
     check_tensor,
     check_unmodified,
     hoeffding_halfwidth,
@@ -53,9 +54,7 @@ def _unpack(result, name: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     check_tensor(x_mixed, f"x_mixed returned by {name}", shape=x.shape, dtype=x.dtype,
                  device=x.device)
     check_tensor(y_soft, f"y_soft returned by {name}", shape=(x.shape[0], NUM_CLASSES),
-                 device=x.device)
-    if not y_soft.is_floating_point():
-        raise AssertionError(f"y_soft returned by {name} should be a floating-point tensor")
+                 dtype=x.dtype, device=x.device)
     value = as_number(lam, f"the lam returned by {name} (one lam per batch)")
     if not 0.0 <= value <= 1.0:
         raise AssertionError(f"the lam returned by {name} should lie in [0, 1], got {value:.4g}")
@@ -91,6 +90,26 @@ def _check_labels(y_soft: torch.Tensor, y: torch.Tensor, pi: torch.Tensor | None
             f"y_soft returned by {name} should be lam * onehot(y[i]) + (1 - lam) * "
             "onehot(y[pi(i)]) with the returned lam and the images' pairing pi"
         ) from None
+
+
+def _check_reproducible(student, name: str, batch) -> None:
+    """The same generator state gives the same output; other seeds give another output."""
+    x, y = batch
+
+    def run(seed: int):
+        generator = torch.Generator(device=x.device).manual_seed(seed)
+        return _unpack(getattr(student, name)(x, y, NUM_CLASSES, alpha=1.0, generator=generator),
+                       name, x)
+
+    first, again = run(5), run(5)
+    if not (torch.equal(first[0], again[0]) and torch.equal(first[1], again[1])
+            and first[2] == again[2]):
+        raise AssertionError(
+            f"{name} gives different outputs for two generators in the same state; draw every "
+            "random number (lam and the permutation) from `generator`"
+        )
+    if all(torch.equal(first[0], run(seed)[0]) for seed in (6, 7, 8)):
+        raise AssertionError(f"{name} gives the same output for differently seeded generators")
 
 
 # ----------------------------------------------------------------------------- mixup
@@ -172,7 +191,7 @@ def test_mixup_lam_follows_a_beta_alpha_alpha_distribution(student, device):
         )
 
 
-@pytest.mark.points(2, part="mixup")
+@pytest.mark.points(1, part="mixup")
 def test_mixup_with_alpha_at_most_zero_returns_lam_one_and_the_batch_unchanged(student, device):
     x, y = _batch((8, 5), device, seed=4)
     for alpha in (0.0, -1.0):
@@ -181,6 +200,11 @@ def test_mixup_with_alpha_at_most_zero_returns_lam_one_and_the_batch_unchanged(s
             raise AssertionError(f"mixup with alpha={alpha} should return lam = 1")
         check_close(x_mixed, x.cpu(), f"x_mixed for alpha={alpha}", rtol=0, atol=0)
         _check_labels(y_soft, y, None, 1.0, f"mixup with alpha={alpha}")
+
+
+@pytest.mark.points(1, part="mixup")
+def test_mixup_same_generator_state_gives_the_same_output(student, device):
+    _check_reproducible(student, "mixup", _batch((10, 6), device, seed=9))
 
 
 @pytest.mark.points(2, part="mixup")
@@ -247,7 +271,7 @@ def test_cutmix_returns_mixed_batch_soft_labels_and_one_lam(student, device):
         _unpack(student.cutmix(x, y, NUM_CLASSES), "cutmix", x)
 
 
-@pytest.mark.points(6, part="cutmix")
+@pytest.mark.points(5, part="cutmix")
 def test_cutmix_pastes_one_box_from_a_permutation_of_the_batch(student, device):
     for shape in [(16, 2, 12, 12), (12, 3, 10, 16)]:
         for _ in _cutmix_calls(student, device, shape):
@@ -273,7 +297,7 @@ def test_cutmix_soft_labels_mix_with_the_kept_area_and_the_same_permutation(stud
         _check_labels(y_soft, y, pi, lam, "cutmix")
 
 
-@pytest.mark.points(2, part="cutmix")
+@pytest.mark.points(1, part="cutmix")
 def test_cutmix_with_alpha_at_most_zero_returns_lam_one_and_the_batch_unchanged(
         student, device):
     x, y = _batch((8, 2, 8, 8), device, seed=7)
@@ -284,6 +308,19 @@ def test_cutmix_with_alpha_at_most_zero_returns_lam_one_and_the_batch_unchanged(
             raise AssertionError(f"cutmix with alpha={alpha} should return lam = 1")
         check_close(x_mixed, x.cpu(), f"x_mixed for alpha={alpha}", rtol=0, atol=0)
         _check_labels(y_soft, y, None, 1.0, f"cutmix with alpha={alpha}")
+
+
+@pytest.mark.points(1, part="cutmix")
+def test_cutmix_same_generator_state_gives_the_same_output(student, device):
+    _check_reproducible(student, "cutmix", _batch((10, 2, 12, 12), device, seed=10))
+
+
+@pytest.mark.points(1, part="cutmix")
+def test_cutmix_raises_value_error_for_images_that_are_not_4d(student, device):
+    for shape in [(8, 12, 12), (8, 2, 3, 12, 12)]:
+        x, y = _batch(shape, device, seed=11)
+        check_raises(lambda x=x, y=y: student.cutmix(x, y, NUM_CLASSES), "ValueError",
+                     f"cutmix of a tensor of shape {shape}")
 
 
 @pytest.mark.points(2, part="cutmix")
@@ -375,7 +412,7 @@ def test_cutout_with_a_square_twice_the_image_zeroes_everything(student, device)
         raise AssertionError("cutout with size = 2 * image size should zero every pixel")
 
 
-@pytest.mark.points(2, part="cutout")
+@pytest.mark.points(1, part="cutout")
 def test_cutout_same_generator_state_gives_the_same_squares(student, device):
     x = _positive_images((16, 3, 16, 16), device, seed=22)
 
@@ -392,6 +429,15 @@ def test_cutout_same_generator_state_gives_the_same_squares(student, device):
         )
     if torch.equal(first, other):
         raise AssertionError("cutout gives the same squares for differently seeded generators")
+
+
+@pytest.mark.points(1, part="cutout")
+def test_cutout_size_zero_changes_nothing_and_negative_size_raises_value_error(student, device):
+    x = _positive_images((4, 2, 8, 8), device, seed=24)
+    out = check_tensor(student.cutout(x, 0), "cutout(x, 0)", shape=x.shape, dtype=x.dtype)
+    if not torch.equal(out.cpu(), x.cpu()):
+        raise AssertionError("cutout(x, 0) should return the images unchanged")
+    check_raises(lambda: student.cutout(x, -2), "ValueError", "cutout(x, -2)")
 
 
 @pytest.mark.points(2, part="cutout")

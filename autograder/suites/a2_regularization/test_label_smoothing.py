@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from autograder.suites._checks import (
     check_close,
     check_number,
+    check_raises,
     check_tensor,
     check_unmodified,
 )
@@ -68,12 +69,20 @@ def test_label_smoothing_eps_zero_is_one_hot_and_eps_one_is_uniform(student, dev
         _check_targets(student.label_smoothing(y, 4, eps), y, 4, eps)
 
 
-@pytest.mark.points(2, part="label_smoothing")
+@pytest.mark.points(1, part="label_smoothing")
 def test_label_smoothing_keeps_the_device_and_works_for_one_label(student, device):
     y = torch.tensor([2], device=device)
     _check_targets(student.label_smoothing(y, 3, 0.3), y, 3, 0.3)
     y = _labels(7, 6, device, seed=2)
     _check_targets(student.label_smoothing(y, 6, 0.05), y, 6, 0.05)
+
+
+@pytest.mark.points(1, part="label_smoothing")
+def test_label_smoothing_raises_value_error_for_eps_outside_0_1(student, device):
+    y = _labels(6, 3, device, seed=4)
+    for eps in (-0.1, 1.5):
+        check_raises(lambda e=eps: student.label_smoothing(y, 3, e), "ValueError",
+                     f"label_smoothing(y, 3, eps={eps})")
 
 
 @pytest.mark.points(2, part="label_smoothing")
@@ -115,11 +124,11 @@ def test_smoothed_cross_entropy_matches_cross_entropy_with_label_smoothing(stude
 
 
 @pytest.mark.points(3, part="smoothed_cross_entropy")
-def test_smoothed_cross_entropy_accepts_soft_targets(student, device):
-    for n, k in [(12, 4), (5, 7)]:
+def test_smoothed_cross_entropy_accepts_soft_targets_and_smooths_them_as_torch(student, device):
+    for n, k, eps in [(12, 4, 0.0), (5, 7, 0.0), (9, 5, 0.2)]:
         logits = _logits(n, k, device, seed=30 + k)
         target = torch.softmax(_logits(n, k, device, seed=40 + k), dim=1)
-        _check_loss(student, logits, target, 0.0, f"soft targets ({n} x {k})")
+        _check_loss(student, logits, target, eps, f"soft targets ({n} x {k}), eps={eps}")
 
 
 @pytest.mark.points(1, part="smoothed_cross_entropy")
@@ -139,7 +148,7 @@ def test_smoothed_cross_entropy_is_stable_for_logits_up_to_1e4(student, device):
             _check_loss(student, logits, y, eps, f"{str(dtype)[6:]} logits up to 1e4, eps={eps}")
 
 
-@pytest.mark.points(2, part="smoothed_cross_entropy")
+@pytest.mark.points(1, part="smoothed_cross_entropy")
 def test_smoothed_cross_entropy_returns_a_scalar_with_the_logits_dtype_and_device(
         student, device):
     logits, y = _logits(8, 3, device, torch.float32, seed=70), _labels(8, 3, device, seed=70)
@@ -147,6 +156,14 @@ def test_smoothed_cross_entropy_returns_a_scalar_with_the_logits_dtype_and_devic
     check_tensor(out, "smoothed_cross_entropy on float32 logits", shape=(), dtype=torch.float32,
                  device=device)
     _check_loss(student, logits, y, 0.1, "float32 logits, eps=0.1")
+
+
+@pytest.mark.points(1, part="smoothed_cross_entropy")
+def test_smoothed_cross_entropy_raises_value_error_for_eps_outside_0_1(student, device):
+    logits, y = _logits(4, 3, device, seed=90), _labels(4, 3, device, seed=90)
+    for eps in (-0.1, 1.5):
+        check_raises(lambda e=eps: student.smoothed_cross_entropy(logits, y, eps=e),
+                     "ValueError", f"smoothed_cross_entropy(logits, target, eps={eps})")
 
 
 @pytest.mark.points(2, part="smoothed_cross_entropy")

@@ -175,7 +175,7 @@ def test_Dropout_drops_with_probability_p_in_training_mode(student, device):
         _check_dropped(layer(x), x, p, f"Dropout({p}) in training mode")
 
 
-@pytest.mark.points(2, part="Dropout")
+@pytest.mark.points(1, part="Dropout")
 def test_Dropout_is_the_identity_after_eval(student, device):
     layer = _module(student, 0.5)
     layer.eval()
@@ -190,3 +190,9 @@ def test_Dropout_drops_again_after_train(student, device):
     layer.train()
     x = _positive_input(device=device, seed=13)
     _check_dropped(layer(x), x, 0.4, "Dropout(0.4) after .eval() then .train()")
+
+
+@pytest.mark.points(1, part="Dropout")
+def test_Dropout_raises_value_error_for_p_outside_0_1(student):
+    for p in (-0.5, 2.0):
+        check_raises(lambda p=p: student.Dropout(p), "ValueError", f"Dropout({p})")

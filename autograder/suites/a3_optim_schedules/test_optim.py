@@ -6,8 +6,8 @@ on a float64 parameter given the same gradients — SGD with momentum and Nester
 (Sutskever et al., 2013, "On the importance of initialization and momentum in deep learning"),
 Adagrad (Duchi et al., 2011), RMSprop (Tieleman and Hinton, 2012), Adam (Kingma and Ba, 2015,
 "Adam: A Method for Stochastic Optimization") and AdamW (Loshchilov and Hutter, 2019,
-"Decoupled Weight Decay Regularization").  The state starts as ``None`` and is opaque to the
-suite: any transportable value (dict, tuple, tensors) or object works.
+"Decoupled Weight Decay Regularization").  The state starts as ``{}`` (the notebook's convention)
+and is otherwise opaque to the suite: whatever the rule returns is passed back in.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from torch.optim import adam as torch_adam
 from torch.optim import rmsprop as torch_rmsprop
 from torch.optim import sgd as torch_sgd
 
-from autograder.suites._checks import check_close, check_tensor, check_unmodified
+from autograder.suites._checks import check_close, check_raises, check_tensor, check_unmodified
 
 SHAPE = (3, 4)
 TOLERANCE = {torch.float64: (1e-9, 1e-12), torch.float32: (1e-5, 1e-6)}
@@ -103,7 +103,7 @@ def _check_rule(student, name: str, rule: TorchRule, steps: int, device, dtype=t
     expected = _torch_trajectory(rule, w0, grads)
     rtol, atol = TOLERANCE[dtype]
     settings = ", ".join(f"{k}={v!r}" for k, v in hyper.items()) or "default hyperparameters"
-    w, state = w0.to(device=device, dtype=dtype), None
+    w, state = w0.to(device=device, dtype=dtype), {}
     for step, (grad, want) in enumerate(zip(grads, expected, strict=True), start=1):
         result = getattr(student, name)(w, grad.to(device=device, dtype=dtype), state, **hyper)
         w, state = _unpack(result, name, w, step)
@@ -112,13 +112,23 @@ def _check_rule(student, name: str, rule: TorchRule, steps: int, device, dtype=t
 
 
 def _check_pure(student, name: str, device, **hyper) -> None:
-    """The rule leaves w and dw alone, on the first step and on a later one."""
+    """The rule leaves w, dw and the state it receives alone, on the first step and a later one."""
     w0, grads = _problem(2, seed=9)
-    w, state = w0.to(device), None
+    w, state = w0.to(device), {}
     for grad in grads:
         info = student.call(name, w, grad.to(device), state, **hyper)
-        check_unmodified(info, name, ["w", "dw"])
+        check_unmodified(info, name, ["w", "dw", "state"])
         w, state = _unpack(info.value, name, w, 1)
+
+
+def _check_value_errors(student, name: str, device, cases: list[dict]) -> None:
+    """Invalid hyperparameters raise ValueError, as torch.optim's constructors do."""
+    w0, grads = _problem(1, seed=10)
+    w, grad = w0.to(device), grads[0].to(device)
+    for hyper in cases:
+        settings = ", ".join(f"{k}={v!r}" for k, v in hyper.items())
+        check_raises(lambda h=hyper: getattr(student, name)(w, grad, {}, **h), "ValueError",
+                     f"{name}(w, dw, {{}}, {settings})")
 
 
 def _sgd(**hyper) -> TorchRule:
@@ -139,7 +149,7 @@ def test_sgd_momentum_20_steps_match_torch_sgd_with_the_state_threaded(student, 
                 lr=0.1, momentum=0.5)
 
 
-@pytest.mark.points(3, part="sgd_momentum")
+@pytest.mark.points(2, part="sgd_momentum")
 def test_sgd_nesterov_20_steps_match_torch_sgd_nesterov(student, device):
     for momentum in (0.9, 0.6):
         _check_rule(student, "sgd_momentum", _sgd(lr=0.05, momentum=momentum, nesterov=True),
@@ -171,6 +181,12 @@ def test_sgd_momentum_float32_keeps_dtype_and_device(student, device):
                 lr=0.05, momentum=0.9)
 
 
+@pytest.mark.points(1, part="sgd_momentum")
+def test_sgd_momentum_raises_value_error_for_bad_hyperparameters(student, device):
+    _check_value_errors(student, "sgd_momentum", device, [
+        {"lr": -0.1}, {"lr": 0.1, "momentum": 0.0, "nesterov": True}])
+
+
 # ----------------------------------------------------------------------------- adagrad
 def _adagrad(**hyper) -> TorchRule:
     return TorchRule("adagrad", **hyper)
@@ -181,7 +197,7 @@ def test_adagrad_first_step_matches_torch_adagrad(student, device):
     _check_rule(student, "adagrad", _adagrad(lr=0.1), 1, device, lr=0.1)
 
 
-@pytest.mark.points(3, part="adagrad")
+@pytest.mark.points(2, part="adagrad")
 def test_adagrad_20_steps_match_torch_adagrad_with_the_state_threaded(student, device):
     _check_rule(student, "adagrad", _adagrad(lr=0.1), 20, device, seed=1, lr=0.1)
     _check_rule(student, "adagrad", _adagrad(), 20, device, seed=2)
@@ -203,6 +219,11 @@ def test_adagrad_float32_keeps_dtype_and_device(student, device):
     _check_rule(student, "adagrad", _adagrad(lr=0.1), 5, device, torch.float32, lr=0.1)
 
 
+@pytest.mark.points(1, part="adagrad")
+def test_adagrad_raises_value_error_for_a_negative_learning_rate(student, device):
+    _check_value_errors(student, "adagrad", device, [{"lr": -0.1}])
+
+
 # ----------------------------------------------------------------------------- rmsprop
 def _rmsprop(**hyper) -> TorchRule:
     return TorchRule("rmsprop", **hyper)
@@ -219,7 +240,7 @@ def test_rmsprop_20_steps_match_torch_rmsprop_with_the_state_threaded(student, d
     _check_rule(student, "rmsprop", _rmsprop(lr=0.05), 20, device, seed=2, lr=0.05)
 
 
-@pytest.mark.points(2, part="rmsprop")
+@pytest.mark.points(1, part="rmsprop")
 def test_rmsprop_uses_alpha_and_eps(student, device):
     _check_rule(student, "rmsprop", _rmsprop(lr=0.01, alpha=0.9), 20, device, seed=3, lr=0.01,
                 alpha=0.9)
@@ -235,6 +256,11 @@ def test_rmsprop_does_not_modify_w_or_dw(student, device):
 @pytest.mark.points(1, part="rmsprop")
 def test_rmsprop_float32_keeps_dtype_and_device(student, device):
     _check_rule(student, "rmsprop", _rmsprop(lr=0.01), 5, device, torch.float32, lr=0.01)
+
+
+@pytest.mark.points(1, part="rmsprop")
+def test_rmsprop_raises_value_error_for_a_negative_learning_rate(student, device):
+    _check_value_errors(student, "rmsprop", device, [{"lr": -0.01}])
 
 
 # ----------------------------------------------------------------------------- adam
@@ -290,8 +316,14 @@ def test_adam_does_not_modify_w_or_dw(student, device):
     _check_pure(student, "adam", device, lr=0.01, weight_decay=0.1, decoupled=True)
 
 
-@pytest.mark.points(2, part="adam")
+@pytest.mark.points(1, part="adam")
 def test_adam_float32_keeps_dtype_and_device(student, device):
     _check_rule(student, "adam", _adam(lr=0.01), 5, device, torch.float32, lr=0.01)
     _check_rule(student, "adam", _adamw(lr=0.01, weight_decay=0.1), 5, device, torch.float32,
                 lr=0.01, weight_decay=0.1, decoupled=True)
+
+
+@pytest.mark.points(1, part="adam")
+def test_adam_raises_value_error_for_bad_hyperparameters(student, device):
+    _check_value_errors(student, "adam", device, [
+        {"lr": -0.01}, {"betas": (1.0, 0.999)}, {"betas": (0.9, 1.5)}, {"betas": (-0.1, 0.999)}])
