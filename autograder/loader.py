@@ -99,8 +99,11 @@ def _read_notebook(path: Path, max_bytes: int) -> dict[str, Any]:
     if path.suffix.lower() in (".py", ".txt", ".md"):
         raise _Refused(
             f"{name} is a {path.suffix} file; submit the .ipynb notebook itself, not an export")
-    with path.open("rb") as handle:
-        raw = handle.read(max_bytes + 1)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as error:
+        raise _Refused(f"the submission file {name} cannot be read ({error.strerror})") from None
     if len(raw) > max_bytes:  # the file grew after stat()
         raise _Refused(f"the submission file {name} is larger than {max_bytes / 2**20:.0f} MB")
     try:
