@@ -164,6 +164,23 @@ def check_unmodified(info: Any, what: str, arg_names: Sequence[str]) -> None:
         )
 
 
+def tensors_changed(before: Any, after: Any) -> bool:
+    """Whether a tensor found at the same place in both trees (dicts, lists, tuples) changed.
+
+    Keys or items added or removed do not count: a rule may rebuild its state dict, it may not
+    write into the tensors it was given.
+    """
+    if isinstance(before, torch.Tensor):
+        return (isinstance(after, torch.Tensor) and before.shape == after.shape
+                and before.dtype == after.dtype
+                and not torch.equal(before, after.to(before.device)))
+    if isinstance(before, dict) and isinstance(after, dict):
+        return any(tensors_changed(before[k], after[k]) for k in before.keys() & after.keys())
+    if isinstance(before, list | tuple) and isinstance(after, list | tuple):
+        return any(tensors_changed(b, a) for b, a in zip(before, after, strict=False))
+    return False
+
+
 def check_raises(call: Callable[[], Any], error: str, what: str) -> None:
     """Assert that ``call()`` makes the student's code raise the exception named ``error``.
 

@@ -87,7 +87,11 @@ def _check_normal_shape(values: torch.Tensor, std: float, what: str) -> None:
 
 
 def _check_in_place(student, name: str, device: torch.device, **kwargs) -> None:
-    """Fills the given tensor (a weight that requires grad), returns it, keeps dtype/device."""
+    """Fills the given tensor, returns it, keeps dtype/device.
+
+    The tensor requires grad, like a weight: filling it in place outside ``torch.no_grad()``
+    raises in the student's code, so this also checks that autograd records nothing.
+    """
     for dtype in (torch.float32, torch.float64):
         weight = torch.full((64, 48), 7.0, dtype=dtype, device=device, requires_grad=True)
         info = student.call(name, weight, **kwargs)
@@ -97,10 +101,6 @@ def _check_in_place(student, name: str, device: torch.device, **kwargs) -> None:
             raise AssertionError(f"{name} should fill its tensor argument in place")
         if info.returned_arg != 0:
             raise AssertionError(f"{name} should return the tensor it filled (the same object)")
-        if getattr(info, "value_has_grad_fn", False):
-            raise AssertionError(
-                f"{name} recorded the fill in autograd; fill the tensor under torch.no_grad()"
-            )
 
 
 def _check_generator(student, name: str, device: torch.device, **kwargs) -> None:

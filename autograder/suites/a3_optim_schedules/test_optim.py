@@ -19,7 +19,13 @@ from torch.optim import adam as torch_adam
 from torch.optim import rmsprop as torch_rmsprop
 from torch.optim import sgd as torch_sgd
 
-from autograder.suites._checks import check_close, check_raises, check_tensor, check_unmodified
+from autograder.suites._checks import (
+    check_close,
+    check_raises,
+    check_tensor,
+    check_unmodified,
+    tensors_changed,
+)
 
 SHAPE = (3, 4)
 TOLERANCE = {torch.float64: (1e-9, 1e-12), torch.float32: (1e-5, 1e-6)}
@@ -112,12 +118,17 @@ def _check_rule(student, name: str, rule: TorchRule, steps: int, device, dtype=t
 
 
 def _check_pure(student, name: str, device, **hyper) -> None:
-    """The rule leaves w, dw and the state it receives alone, on the first step and a later one."""
-    w0, grads = _problem(2, seed=9)
+    """The rule leaves w, dw and the state's tensors alone, on the first step and a later one."""
+    w0, grads = _problem(3, seed=9)
     w, state = w0.to(device), {}
     for grad in grads:
         info = student.call(name, w, grad.to(device), state, **hyper)
-        check_unmodified(info, name, ["w", "dw", "state"])
+        check_unmodified(info, name, ["w", "dw"])
+        if tensors_changed(state, info.args_after[2]):
+            raise AssertionError(
+                f"{name} modified the tensors of the state it received in place; "
+                "return new tensors in the new state instead"
+            )
         w, state = _unpack(info.value, name, w, 1)
 
 
