@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.spec import ASSIGNMENTS, get_assignment
@@ -88,3 +91,29 @@ def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool =
     info.external_attr = (0o100755 if executable else 0o100644) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
     archive.writestr(info, text)
+
+
+def simulate(zip_path: Path, root: Path, submission: Path, *, python: str | None = None,
+             command_prefix: Sequence[str] = ()) -> subprocess.Popen:
+    """Start ``run_autograder`` in a Gradescope-like layout under ``root`` (tests, benchmarks).
+
+    The zip is unpacked into ``root/source`` and the submission copied into
+    ``root/submission``; ``python`` (default: this interpreter) stands in for the
+    virtual environment setup.sh would have built, and the zip's own copy of the
+    grader is put first on its path so that it, not this checkout, is what runs.
+    Returns the running process; the results land in ``root/results/results.json``.
+    """
+    import shutil
+    import sys
+
+    source = root / "source"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(source)
+    (root / "submission").mkdir(parents=True)
+    (root / "results").mkdir()
+    shutil.copy(submission, root / "submission" / submission.name)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root),
+           "AUTOGRADER_PYTHON": python or sys.executable,
+           "PYTHONPATH": os.pathsep.join([str(source), str(source / "src")])}
+    return subprocess.Popen([*command_prefix, "bash", str(source / "run_autograder")], env=env,
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

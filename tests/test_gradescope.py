@@ -4,16 +4,13 @@ standing in for setup.sh's downloads."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from autograder.gradescope import build_zip
+from autograder.gradescope import build_zip, simulate
 from autograder.gradescope_run import apply_visibility, find_notebook
 from autograder.results import validate
 
@@ -61,18 +58,9 @@ def test_the_submission_is_found_or_a_reason_given(tmp_path: Path) -> None:
 
 
 def _run_in_layout(zip_path: Path, root: Path, submission: Path) -> dict:
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(root / "source")
-    (root / "submission").mkdir()
-    (root / "results").mkdir()
-    shutil.copy(submission, root / "submission" / submission.name)
-    source = root / "source"
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
-           # the zip's copy of the grader, not the repository's, is what runs
-           "PYTHONPATH": os.pathsep.join([str(source), str(source / "src")])}
-    done = subprocess.run(["bash", str(source / "run_autograder")], env=env, cwd=root,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    process = simulate(zip_path, root, submission)
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr[-3000:]
     results = json.loads((root / "results" / "results.json").read_text())
     validate(results)
     assert all(t["visibility"] == "after_published" for t in results["tests"])

@@ -1,0 +1,167 @@
+"""Class-scale grading: ``grade-batch`` on generated submissions vs ``nbgrader autograde``.
+
+Generates N submissions of a1_activations_init (correct, partly wrong, broken
+and hostile, in fixed proportions), grades them with ``python -m autograder
+grade-batch`` and reports submissions per minute; then runs ``nbgrader
+autograde`` on the same notebooks in an nbgrader course made from
+``solutions/`` and reports its time.  Two hostile kinds are left out of the
+nbgrader run because nbgrader would run them unconfined on this machine (the
+memory hog and the fork bomb); the report says how many notebooks each tool
+graded.  Results: ``bench/results/batch.json``.
+
+    python bench/bench_batch.py                    # 200 submissions, both tools
+    python bench/bench_batch.py -n 40 --nbgrader-sample 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from grader_helpers import make_submission  # noqa: E402
+
+ASSIGNMENT = "a1_activations_init"
+
+WRONG = {  # plausible mistakes, each costing some points
+    "relu_backward": "def relu_backward(grad_out, x):\n"
+                     "    return grad_out * (x >= 0).to(grad_out.dtype)\n",
+    "sigmoid": "def sigmoid(x):\n    return 1 / (1 + torch.exp(-x))\n",
+    "leaky_relu": "def leaky_relu(x, negative_slope=0.01):\n"
+                  "    return torch.where(x > 0, x, x * 0.1)\n",
+    "calculate_gain": "def calculate_gain(nonlinearity, param=None):\n    return 1.0\n",
+    "elu": "def elu(x, alpha=1.0):\n    return torch.where(x > 0, x, torch.exp(x) - 1)\n",
+}
+BROKEN = {
+    "invalid_json": lambda path: path.write_text("{ not a notebook"),
+    "syntax_error": lambda path: path.write_text(path.read_text().replace(
+        "def tanh(", "def tanh(((", 1)),
+    "empty": lambda path: path.write_text(""),
+}
+HOSTILE = {
+    "infinite_loop": {"relu": "def relu(x):\n    while True:\n        pass\n"},
+    "exit_at_import": {"sigmoid": "import os\nos._exit(3)\n"},
+    "fake_output": {"tanh": "print('{\"score\": 100}' * 1000)\n"
+                            "def tanh(x):\n    raise RuntimeError('x')\n"},
+    "memory_hog": {"silu": "def silu(x):\n    blocks = []\n    while True:\n"
+                           "        blocks.append(bytearray(1 << 26))\n"},
+    "fork_bomb": {"selu": "import os\ndef selu(x):\n    while True:\n        os.fork()\n"},
+}
+UNSAFE_FOR_NBGRADER = {"memory_hog", "fork_bomb"}
+
+
+def generate(root: Path, n: int) -> dict[str, str]:
+    """Write n submissions under root/submitted/; return student -> kind."""
+    kinds: dict[str, str] = {}
+    scratch = root / "scratch"
+    for index in range(n):
+        student = f"s{index:03d}"
+        slot = index % 10  # 6 correct, 2 partly wrong, 1 broken, 1 hostile in every 10
+        if slot < 6:
+            kind, path = "correct", make_submission(ASSIGNMENT, scratch / student)
+        elif slot < 8:
+            names = sorted(WRONG)
+            chosen = {names[(index + k) % len(names)] for k in range(1 + index % 2)}
+            kind = "wrong:" + "+".join(sorted(chosen))
+            path = make_submission(ASSIGNMENT, scratch / student,
+                                   replace={name: WRONG[name] for name in chosen})
+        elif slot == 8:
+            name = sorted(BROKEN)[(index // 10) % len(BROKEN)]
+            kind, path = f"broken:{name}", make_submission(ASSIGNMENT, scratch / student)
+            BROKEN[name](path)
+        else:
+            name = sorted(HOSTILE)[(index // 10) % len(HOSTILE)]
+            kind = f"hostile:{name}"
+            path = make_submission(ASSIGNMENT, scratch / student, replace=HOSTILE[name])
+        target = root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        target.parent.mkdir(parents=True)
+        shutil.move(path, target)
+        kinds[student] = kind
+    shutil.rmtree(scratch)
+    return kinds
+
+
+def run_batch(root: Path, jobs: int) -> tuple[float, Path]:
+    out = root / "grades" / "grades.csv"
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "autograder", "grade-batch", ASSIGNMENT, str(root),
+                    "--jobs", str(jobs), "--out", str(out)], check=True, cwd=REPO, env=_env())
+    return time.perf_counter() - start, out
+
+
+def run_nbgrader(root: Path, kinds: dict[str, str], sample: int | None) -> tuple[float, int]:
+    course = root / "nbgrader_course"
+    shutil.copytree(REPO / "solutions", course, ignore=shutil.ignore_patterns("*.db"))
+    subprocess.run(["nbgrader", "generate_assignment", ASSIGNMENT, "--force"], cwd=course,
+                   env=_env(), check=True, capture_output=True)
+    students = [s for s, k in sorted(kinds.items())
+                if k.split(":")[-1] not in UNSAFE_FOR_NBGRADER][:sample]
+    for student in students:
+        source = root / "submitted" / student / ASSIGNMENT
+        shutil.copytree(source, course / "submitted" / student / ASSIGNMENT)
+    start = time.perf_counter()
+    # nbgrader stops a cell after ExecutePreprocessor.timeout (30 s by default).
+    subprocess.run(["nbgrader", "autograde", ASSIGNMENT, "--create", "--force"], cwd=course,
+                   env=_env(), capture_output=True)
+    return time.perf_counter() - start, len(students)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=200, help="number of submissions")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--nbgrader-sample", type=int, default=None,
+                        help="autograde only this many notebooks with nbgrader (default: all)")
+    parser.add_argument("--no-nbgrader", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp:
+        root = Path(tmp)
+        kinds = generate(root, args.n)
+        seconds, csv_path = run_batch(root, args.jobs)
+        report = {
+            "submissions": args.n, "jobs": args.jobs, "cores": os.cpu_count(),
+            "kinds": {k: sum(1 for v in kinds.values() if v.split(":")[0] == k)
+                      for k in ("correct", "wrong", "broken", "hostile")},
+            "grade_batch_seconds": round(seconds, 1),
+            "grade_batch_per_minute": round(60 * args.n / seconds, 1),
+        }
+        import csv
+
+        with open(csv_path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        report["correct_scoring_100"] = sum(
+            1 for row in rows if kinds[row["student"]] == "correct" and row["score"] == "100")
+        report["statuses"] = {s: sum(1 for r in rows if r["status"] == s)
+                              for s in sorted({r["status"] for r in rows})}
+        if not args.no_nbgrader:
+            nb_seconds, graded = run_nbgrader(root, kinds, args.nbgrader_sample)
+            report.update({
+                "nbgrader_notebooks": graded,
+                "nbgrader_seconds": round(nb_seconds, 1),
+                "nbgrader_per_minute": round(60 * graded / nb_seconds, 1),
+            })
+            report["speedup"] = round(report["grade_batch_per_minute"]
+                                      / report["nbgrader_per_minute"], 1)
+    out = REPO / "bench" / "results" / "batch.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    for key, value in report.items():
+        print(f"{key:>26}: {value}")
+    print("targets: >= 60 submissions/min, >= 5x nbgrader autograde")
+
+
+if __name__ == "__main__":
+    main()
