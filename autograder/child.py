@@ -363,12 +363,25 @@ class Child:
         self.uid = int(self.config["uid_base"]) + os.getpid() % 1_000_000
         self.intermediate = os.getpid()
         namespaces = self.enter_namespaces(limits)
+        # The only writable place: the private tmpfs on /tmp, or without a mount namespace a
+        # fresh folder (then the audit hook is what keeps writes inside it).
+        self.workdir = "/tmp"
+        if "mnt" not in namespaces:
+            import tempfile
+
+            self.workdir = tempfile.mkdtemp(prefix="nntrain-sandbox-")
+            if os.geteuid() == 0:
+                os.chown(self.workdir, self.uid, int(self.config["gid"]))
         pid = os.fork()
         if pid:  # the intermediate process: report the pid and the way the child ended
             for fd in (self.cmd_fd, self.res_fd, self.out_fd):
                 os.close(fd)
             write_all(self.status_fd, (json.dumps({"pid": pid}) + "\n").encode())
             _, status = os.waitpid(pid, 0)
+            if self.workdir != "/tmp":
+                import shutil
+
+                shutil.rmtree(self.workdir, ignore_errors=True)
             write_all(self.status_fd, (json.dumps({"exit": status}) + "\n").encode())
             os._exit(0)
         os.close(self.status_fd)
@@ -443,9 +456,9 @@ class Child:
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by the change of credentials
         if not self.in_pid_namespace and os.getppid() != self.intermediate:
             os._exit(0)  # the intermediate died before we could ask to die with it
-        os.chdir("/tmp")
+        os.chdir(self.workdir)
         os.environ.clear()
-        os.environ.update({"HOME": "/tmp", "TMPDIR": "/tmp", "USER": "student",
+        os.environ.update({"HOME": self.workdir, "TMPDIR": self.workdir, "USER": "student",
                            "LOGNAME": "student", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
                            "OMP_NUM_THREADS": str(limits["threads"])})
 
@@ -505,8 +518,9 @@ class Child:
             student_builtins)
         self.layers.append(f"runtime guard on {self.guard.wrapped} forbidden callables")
         if self.config.get("audit", True):
-            install_audit_hook(self.config["protected"])
-            self.layers.append("audit hook: no sockets, no new processes, hidden paths refused")
+            install_audit_hook(self.config["protected"], self.workdir)
+            self.layers.append("audit hook: no sockets, no new processes, no reads of the "
+                               f"grader's files, writes only under {self.workdir}")
 
     def is_student_frame(self, frame: types.FrameType) -> bool:
         return (frame.f_code.co_filename.startswith(STUDENT_FILE_PREFIX)
@@ -745,29 +759,60 @@ def _changed(before: Any, after: Any) -> bool:
 
 
 # ----------------------------------------------------------------------------- audit hook
-def install_audit_hook(protected: list[str]) -> None:
-    """Refuse sockets, new processes and opening the protected paths, for any caller."""
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_WRITE_EVENTS = ("os.remove", "os.rename", "os.mkdir", "os.rmdir", "os.symlink", "os.link",
+                 "os.chmod", "os.chown", "os.truncate", "os.utime", "shutil.rmtree",
+                 "os.mkfifo", "os.mknod")
+
+
+def install_audit_hook(protected: list[str], writable: str) -> None:
+    """Refuse sockets, new processes, reading the protected paths and writing outside ``writable``.
+
+    Defence in depth: with namespaces the kernel already enforces all of this; without
+    them (an unprivileged container) this hook is what remains.
+    """
     realpath = os.path.realpath
     roots = [p.rstrip("/") for p in protected if p and p != "/"]
+    writable = realpath(writable).rstrip("/")
     refuse_prefixes = ("socket.", "subprocess.", "os.exec", "os.posix_spawn", "os.spawn",
-                       "os.fork", "os.forkpty", "os.system", "pty.")
-    allowed_socket = {"socket.gethostname", "socket.getaddrinfo"}
+                       "os.fork", "os.forkpty", "os.system", "pty.", "os.kill", "os.killpg")
+    allowed = {"socket.gethostname", "socket.getaddrinfo", "socket.gethostbyname"}
+
+    def resolve(path: Any) -> tuple[str, str] | None:
+        if isinstance(path, int) or path is None:
+            return None
+        try:
+            text = os.fsdecode(path)
+            return text, realpath(text)
+        except (TypeError, ValueError, OSError):
+            return None
+
+    def under(full: str, root: str) -> bool:
+        return full == root or full.startswith(root + "/")
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event in ("open", "os.listdir", "os.scandir", "os.chdir") and args:
-            path = args[0]
-            if isinstance(path, int):
+            resolved = resolve(args[0])
+            if resolved is None:
                 return
-            try:
-                text = os.fsdecode(path)
-                full = realpath(text)
-            except (TypeError, ValueError, OSError):
-                return
+            text, full = resolved
             for root in roots:
-                if full == root or full.startswith(root + "/"):
+                if under(full, root):
                     raise PermissionError(errno.EACCES, "the sandbox does not allow reading "
                                           "the grader's files", text)
-        elif event.startswith(refuse_prefixes) and event not in allowed_socket:
+            if event == "open":
+                mode = args[1] if len(args) > 1 and isinstance(args[1], str) else ""
+                flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+                writing = any(c in mode for c in "wax+") or bool(flags & _WRITE_FLAGS)
+                if writing and not under(full, writable) and full != "/dev/null":
+                    raise PermissionError(errno.EACCES, "the sandbox allows writing only under "
+                                          f"{writable}", text)
+        elif event in _WRITE_EVENTS and args:
+            resolved = resolve(args[0])
+            if resolved is not None and not under(resolved[1], writable):
+                raise PermissionError(errno.EACCES, "the sandbox allows changes only under "
+                                      f"{writable}", resolved[0])
+        elif event.startswith(refuse_prefixes) and event not in allowed:
             raise PermissionError(errno.EPERM, f"the sandbox does not allow {event}")
 
     sys.addaudithook(hook)

@@ -503,7 +503,12 @@ class Handle:
         return iter(self._sandbox.request({"op": "iter", "target": self}, where=self._short()))
 
     def __len__(self) -> int:
-        return int(self._sandbox.request({"op": "len", "target": self}, where=self._short()))
+        try:
+            return int(self._sandbox.request({"op": "len", "target": self}, where=self._short()))
+        except StudentError as error:
+            if error.type_name == "TypeError":  # no len(): list(handle) must still work
+                raise TypeError(error.message) from None
+            raise
 
     def __getitem__(self, key: Any) -> Any:
         return self._sandbox.request({"op": "getitem", "target": self, "key": key},

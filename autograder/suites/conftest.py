@@ -52,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if assignment is None:
         raise pytest.UsageError("--submission needs --assignment (not found in the test paths)")
     student, sandbox, problems = prepare(assignment, submission)
-    plugin = GradingPlugin(student, config.getoption("--grader-device"))
+    plugin = GradingPlugin(student, config.getoption("--grader-device"), fast_reports=False)
     plugin.own_sandbox = sandbox
     plugin.load_notes = problems
     config.pluginmanager.register(plugin, PLUGIN_NAME)
