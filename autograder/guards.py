@@ -353,13 +353,15 @@ def _guard_class(guard: RuntimeGuard, cls: type, name: str) -> None:
         pass
 
 
-def _guard_module(guard: RuntimeGuard, module: types.ModuleType, prefix: str) -> None:
+def _guard_module(guard: RuntimeGuard, module: types.ModuleType, prefix: str,
+                  package: str) -> None:
     for attr, value in list(vars(module).items()):
         if attr.startswith("__") or isinstance(value, types.ModuleType):
             continue
         name = f"{prefix}.{attr}"
         if isinstance(value, type):
-            if getattr(value, "__module__", "") == module.__name__:
+            owner = getattr(value, "__module__", "") or ""
+            if owner == package or owner.startswith(package + "."):
                 _guard_class(guard, value, name)
         elif callable(value):
             with contextlib.suppress(AttributeError, TypeError):
@@ -380,18 +382,21 @@ def install_runtime_guard(forbidden: Sequence[str], tensor_methods: Sequence[str
     import torch
 
     guard = RuntimeGuard(tuple(forbidden), is_student_frame)
-    for dotted in forbidden:
-        if any(part.startswith("_") for part in dotted.split(".")):
-            continue
-        obj = _resolve(dotted)
+    public = [d for d in forbidden if not any(part.startswith("_") for part in d.split("."))]
+    resolved = [(dotted, _resolve(dotted)) for dotted in public]
+    # Named functions and classes first, then whole modules (shallow ones first), so that
+    # messages use the name the student wrote (torch.nn.Sigmoid, torch.optim.SGD).
+    resolved.sort(key=lambda item: (isinstance(item[1], types.ModuleType), item[0].count(".")))
+    for dotted, obj in resolved:
         if obj is None:
             continue
         if isinstance(obj, types.ModuleType):
-            for module_name, module in list(sys.modules.items()):
-                if module is not None and (module_name == obj.__name__
-                                           or module_name.startswith(obj.__name__ + ".")):
-                    prefix = dotted + module_name[len(obj.__name__):]
-                    _guard_module(guard, module, prefix)
+            modules = sorted((name, module) for name, module in list(sys.modules.items())
+                             if module is not None and (name == obj.__name__
+                                                        or name.startswith(obj.__name__ + ".")))
+            for module_name, module in sorted(modules, key=lambda item: item[0].count(".")):
+                prefix = dotted + module_name[len(obj.__name__):]
+                _guard_module(guard, module, prefix, obj.__name__)
         elif isinstance(obj, type):
             _guard_class(guard, obj, dotted)
         elif callable(obj):

@@ -156,10 +156,10 @@ class _Encoder:
             return ["tab", self.encode(value.values, depth + 1)]
         if isinstance(value, bytes | bytearray):
             return ["b", self.buffer(bytes(value))]
-        if type(value) in (list, tuple):
-            tag = "l" if type(value) is list else "t"
+        if isinstance(value, list | tuple):  # torch.Size and named tuples travel as tuples
+            tag = "l" if isinstance(value, list) else "t"
             return [tag, *(self.encode(item, depth + 1) for item in value)]
-        if type(value) is dict:
+        if isinstance(value, dict):
             return ["d", *([self.encode(k, depth + 1), self.encode(v, depth + 1)]
                            for k, v in value.items())]
         if self.on_unknown is not None:
