@@ -90,8 +90,12 @@ def test_nbgrader_validate_reports_the_stubs(tmp_path) -> None:
     shutil.copy(release_path("a3_optim_schedules"), path)
     output = _nbgrader_validate(path)
     parts = get_assignment("a3_optim_schedules").parts
-    assert f"VALIDATION FAILED ON {len(parts)} CELL(S)!" in output, output
+    written = [c for c in read_notebook(path).cells
+               if c.cell_type == "markdown" and nbgrader_metadata(c).get("grade")]
+    # every visible test fails on its stub, every written answer is still empty
+    assert f"VALIDATION FAILED ON {len(parts) + len(written)} CELL(S)!" in output, output
     assert output.count("NotImplementedError") >= len(parts)
+    assert output.count("You did not provide a response.") == len(written)
 
 
 def test_normalise_strips_what_varies_between_runs() -> None:

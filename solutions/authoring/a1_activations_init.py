@@ -127,8 +127,8 @@ print("tanh: visible tests passed")
 # %% [markdown]
 # ### ReLU and Leaky ReLU
 #
-# $\operatorname{relu}(x) = \max(0, x)$ and $\operatorname{leaky\_relu}(x) = x$ for $x > 0$,
-# `negative_slope`$\cdot x$ otherwise.
+# `relu(x)` $= \max(0, x)$, and `leaky_relu(x)` $= x$ for $x > 0$, `negative_slope` $\cdot\, x$
+# otherwise.
 
 # %% role="answer"
 def relu(x: torch.Tensor) -> torch.Tensor:
