@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--visibility", default="visible",
                         choices=["hidden", "after_due_date", "after_published", "visible"],
                         help="Gradescope visibility of the results (default: visible)")
+    parser.add_argument("--suite", type=Path, default=None, metavar="DIR",
+                        help="run this suite folder instead of the hidden suite (for testing)")
     add_limit_arguments(parser)
 
 
@@ -70,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         try:
             results = grade_submission(args.assignment, args.notebook, device=args.device,
-                                       limits=limits_from(args), visibility=args.visibility)
+                                       limits=limits_from(args), visibility=args.visibility,
+                                       suite_dir=args.suite)
             if results["extra_data"].get("grader_failed"):
                 status = 1
         except Exception as error:  # the grader's own bug: still write a results.json
