@@ -64,6 +64,7 @@ def generate(root: Path, n: int) -> dict[str, str]:
     scratch = root / "scratch"
     for index in range(n):
         student = f"s{index:03d}"
+        (scratch / student).mkdir(parents=True)
         slot = index % 10  # 6 correct, 2 partly wrong, 1 broken, 1 hostile in every 10
         if slot < 6:
             kind, path = "correct", make_submission(ASSIGNMENT, scratch / student)

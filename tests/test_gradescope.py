@@ -74,6 +74,8 @@ def test_correct_partly_wrong_and_hostile_submissions(zip_path: Path, tmp_path: 
     correct = _run_in_layout(zip_path, tmp_path / "correct", SOLUTION)
     assert correct["score"] == 100
 
+    for folder in ("wrong", "hostile"):
+        (tmp_path / folder).mkdir()
     keep_prob = make_submission(A2, tmp_path / "wrong", replace={"dropout": (
         "def dropout(x, p=0.5, training=True, generator=None):\n"
         "    if not training:\n        return x.clone()\n"
