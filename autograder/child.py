@@ -539,12 +539,15 @@ class Child:
             except EOFError:
                 os._exit(0)
             generators: list[Any] = []
+            request_id = None
             try:
                 request = transport.decode(body, make_handle=self.lookup_handle,
                                            generators=generators)
+                request_id = request.get("id")
                 response = self.dispatch(request, generators)
             except BaseException as error:  # noqa: BLE001 - everything becomes an error reply
                 response = self.error_reply(error)
+            response["id"] = request_id
             self.reply(response)
 
     def reply(self, response: dict[str, Any]) -> None:
@@ -553,7 +556,9 @@ class Child:
         try:
             frame = transport.encode(response, on_unknown=self.make_handle)
         except BaseException as error:  # noqa: BLE001
-            frame = transport.encode(self.error_reply(error, "the returned value cannot be sent"))
+            fallback = self.error_reply(error, "the returned value cannot be sent")
+            fallback["id"] = response.get("id")
+            frame = transport.encode(fallback)
         write_all(self.res_fd, frame)
 
     def error_reply(self, error: BaseException, context: str | None = None) -> dict[str, Any]:

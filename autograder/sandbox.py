@@ -549,6 +549,7 @@ class Sandbox:
     """Runs one submission's cells in a sandboxed child and forwards calls to it."""
 
     MAX_RESTARTS = 50
+    MAX_TIMEOUTS = 2  # per function (or cell): after that its calls fail at once
 
     def __init__(self, cells: Sequence[tuple[str, str]], *, forbidden: Sequence[str] = (),
                  tensor_methods: Sequence[str] = (), limits: Limits | None = None,
@@ -566,6 +567,8 @@ class Sandbox:
         self.child: ChildProcess | None = None
         self.generation = 0
         self.restarts = 0
+        self.timeouts: dict[str, int] = {}
+        self.next_id = 0
         self.used = 0.0  # seconds of the submission's budget spent
         self.cell_results: dict[str, CellResult] = {}
         self.dropped: set[str] = set()
@@ -642,42 +645,60 @@ class Sandbox:
     def _exchange(self, message: dict[str, Any], where: str,
                   generators: list[Any] | None = None) -> dict[str, Any]:
         """Send one request, wait for its reply within the limits, handle death and timeouts."""
-        child = self.child
-        if child is None or child.dead:
-            self.restarts += 1
-            self.start()
-            child = self.child
-        assert child is not None
+        strikes = self.timeouts.get(where, 0)
+        if strikes >= self.MAX_TIMEOUTS:  # it hung twice: waiting again would only burn time
+            raise StudentTimeout(f"{where} was not run again after timing out {strikes} times")
         left = self._budget_left()
         if left <= 0:
             raise StudentTimeout(
                 f"the submission used up its time budget of {self.limits.total_timeout:g} s; "
                 f"{where} was not run")
-        timeout = min(self.limits.call_timeout, left)
-        started = time.monotonic()
-        deadline = started + timeout
-        try:
-            frame = transport.encode(message, on_unknown=self._encode_handle,
-                                     generators=generators)
-            child.send(frame, deadline)
-            reply = child.receive(deadline, make_handle=self._make_handle)
-        except _Timeout:
+        for attempt in (1, 2):
+            child = self.child
+            if child is None or child.dead:
+                self.restarts += 1
+                self.start()
+                child = self.child
+                left = self._budget_left()
+            assert child is not None
+            timeout = min(self.limits.call_timeout, left)
+            started = time.monotonic()
+            deadline = started + timeout
+            self.next_id += 1
+            request_id = self.next_id
+            if generators is not None:
+                generators.clear()
+            try:
+                frame = transport.encode({**message, "id": request_id},
+                                         on_unknown=self._encode_handle, generators=generators)
+                child.send(frame, deadline)
+                reply = child.receive(deadline, make_handle=self._make_handle)
+                if reply.get("id") != request_id:
+                    raise TransportError("a reply that does not answer the request")
+            except _Timeout:
+                self.used += time.monotonic() - started
+                self.timeouts[where] = strikes + 1
+                child.kill()
+                limit = ("the submission's time budget" if timeout < self.limits.call_timeout
+                         else f"the limit of {self.limits.call_timeout:g} s per call")
+                raise StudentTimeout(f"{where} did not finish within {limit}") from None
+            except _Dead:
+                self.used += time.monotonic() - started
+                message_text = child.death_message()
+                child.kill()
+                raise SandboxCrashed(f"{message_text} while running {where}") from None
+            except TransportError as error:
+                # Garbage on the pipe may be left over from an earlier call that wrote to it
+                # directly: a fresh child gets one more chance before this call is failed.
+                self.used += time.monotonic() - started
+                child.kill()
+                if attempt == 2 or self._budget_left() <= 0:
+                    raise SandboxCrashed(f"{where}: the sandbox broke the protocol ({error})") \
+                        from None
+                continue
             self.used += time.monotonic() - started
-            child.kill()
-            limit = ("the submission's time budget" if timeout < self.limits.call_timeout
-                     else f"the limit of {self.limits.call_timeout:g} s per call")
-            raise StudentTimeout(f"{where} did not finish within {limit}") from None
-        except _Dead:
-            self.used += time.monotonic() - started
-            message_text = child.death_message()
-            child.kill()
-            raise SandboxCrashed(f"{message_text} while running {where}") from None
-        except TransportError as error:
-            self.used += time.monotonic() - started
-            child.kill()
-            raise SandboxCrashed(f"{where}: {error}") from None
-        self.used += time.monotonic() - started
-        return reply
+            return reply
+        raise AssertionError("unreachable")
 
     def _encode_handle(self, obj: Any) -> list[Any]:
         if isinstance(obj, Handle):
