@@ -40,7 +40,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.notebook import REPO_ROOT, defined_names, grade_id, release_path, solution_path
@@ -111,13 +110,6 @@ def grading_markdown(assignment: Assignment, manual_points: list[tuple[str, int]
     return "\n".join(lines)
 
 
-@dataclass
-class _Cursor:
-    """Where the structure check is: the part whose test cell comes next."""
-
-    awaiting_test: str | None = None
-
-
 def build_source(assignment_name: str, solutions_dir: Path = SOLUTIONS_DIR):
     """The nbgrader source notebook of an assignment, built from its authoring script.
 
@@ -131,21 +123,21 @@ def build_source(assignment_name: str, solutions_dir: Path = SOLUTIONS_DIR):
     assignment = get_assignment(assignment_name)
     script = authoring_path(assignment_name, solutions_dir)
     nb = jupytext.read(script, fmt="py:percent")
-    where = f"{script.name}"
+    where = script.name
 
     parts = [part.name for part in assignment.parts]
     answers: list[str] = []
     manual: list[tuple[str, int]] = []
     roles_seen: dict[str, int] = {}
-    cursor = _Cursor()
+    awaiting_test: str | None = None  # the part whose test cell must come next
     cells = []
     for index, cell in enumerate(nb.cells):
         meta = dict(cell.metadata)
         role = meta.pop("role", None)
         meta.pop("lines_to_next_cell", None)
         roles_seen[role] = roles_seen.get(role, 0) + 1
-        if cursor.awaiting_test is not None and role != "test":
-            raise ValueError(f"{where}: the answer cell of {cursor.awaiting_test!r} must be"
+        if awaiting_test is not None and role != "test":
+            raise ValueError(f"{where}: the answer cell of {awaiting_test!r} must be"
                              " followed directly by its test cell")
         nbgrader: dict | None = None
         if role in ("intro", "grading"):
@@ -165,14 +157,14 @@ def build_source(assignment_name: str, solutions_dir: Path = SOLUTIONS_DIR):
             if SOLUTION_BEGIN not in cell.source or SOLUTION_END not in cell.source:
                 raise ValueError(f"{where}: the answer cell of {name!r} has no solution markers")
             answers.append(name)
-            cursor.awaiting_test = name
+            awaiting_test = name
             nbgrader = {"grade": False, "solution": True, "locked": False, "grade_id": name}
         elif role == "test":
-            if cursor.awaiting_test is None:
+            if awaiting_test is None:
                 raise ValueError(f"{where}: test cell {index} does not follow an answer cell")
             nbgrader = {"grade": True, "solution": False, "locked": True,
-                        "grade_id": f"test_{cursor.awaiting_test}", "points": 0}
-            cursor.awaiting_test = None
+                        "grade_id": f"test_{awaiting_test}", "points": 0}
+            awaiting_test = None
         elif role == "question":
             nbgrader = _locked(meta.pop("grade_id"))
         elif role == "manual":
@@ -198,7 +190,7 @@ def build_source(assignment_name: str, solutions_dir: Path = SOLUTIONS_DIR):
 
     if answers != parts:
         raise ValueError(f"{where}: answer cells {answers} do not match the spec's parts {parts}")
-    if cursor.awaiting_test is not None:
+    if awaiting_test is not None:
         raise ValueError(f"{where}: the last answer cell has no test cell")
     for role in ("intro", "grading", "imports"):
         if roles_seen.get(role) != 1:
