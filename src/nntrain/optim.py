@@ -473,7 +473,8 @@ def ill_conditioned_quadratic(
     :math:`\alpha < 2/\lambda_{max}` to stay stable, and then crawls along the
     flat direction at a rate governed by :math:`1 - \alpha\lambda_{min}`.  A
     rotated bowl (``angle != 0``) is no longer aligned with the coordinates,
-    which per-coordinate methods (AdaGrad, RMSProp, Adam) cannot fix.
+    which per-coordinate methods (AdaGrad, RMSProp, Adam) cannot fix.  The
+    suggested start lies far out along the valley, (-4, 1.5) before rotation.
     """
     if condition_number < 1:
         raise ValueError(f"condition_number must be >= 1, got {condition_number}")
@@ -489,9 +490,11 @@ def ill_conditioned_quadratic(
     def gradient(xy: torch.Tensor) -> torch.Tensor:
         return xy @ hess.to(dtype=xy.dtype, device=xy.device)  # H is symmetric
 
+    start = rot @ torch.tensor([-4.0, 1.5], dtype=torch.float64)  # along the valley
     return TestFunction(
         name=f"quadratic (condition number {condition_number:g})",
-        fn=fn, minimum=(0.0, 0.0), start=(-4.0, 1.5), xlim=(-5.0, 5.0), ylim=(-2.5, 2.5),
+        fn=fn, minimum=(0.0, 0.0), start=(start[0].item(), start[1].item()),
+        xlim=(-5.0, 5.0), ylim=(-3.5, 3.5) if angle else (-2.5, 2.5),
         hessian=hess, gradient=gradient,
     )
 
