@@ -666,8 +666,6 @@ class Child:
         return {"status": "ok", "errors": errors, "forbidden": list(self.guard.hits)}
 
     def call(self, request: dict[str, Any], generators: list[Any]) -> dict[str, Any]:
-        import torch
-
         target = request["target"]
         where = None
         if isinstance(target, str):
@@ -677,7 +675,6 @@ class Child:
             target = self.namespace[target]
         args, kwargs = list(request["args"]), dict(request["kwargs"])
         info = bool(request.get("info"))
-        snapshot = _snapshot((args, kwargs)) if info else None
         self.guard.hits.clear()
         try:
             value = target(*args, **kwargs)
@@ -692,19 +689,11 @@ class Child:
         reply: dict[str, Any] = {"status": "ok", "value": value,
                                  "generators": [g.get_state() for g in generators]}
         if info:
-            modified = []
-            for index, arg in enumerate(args):
-                if _changed(snapshot[0][index], arg):
-                    modified.append(index)
-            for name, arg in kwargs.items():
-                if _changed(snapshot[1][name], arg):
-                    modified.append(name)
+            # What changed is decided in the grader, which compares these with what it sent
+            # (student code may have patched torch in here); only identity is judged here.
             returned = next((i for i, arg in enumerate(args) if value is arg), None)
             reply.update({"args_after": tuple(args), "kwargs_after": kwargs,
-                          "modified": modified, "returned_arg": returned,
-                          "value_requires_grad": any(
-                              t.requires_grad or t.grad_fn is not None
-                              for t in _tensors(value) if isinstance(t, torch.Tensor))})
+                          "returned_arg": returned})
         return reply
 
 
@@ -713,54 +702,6 @@ def _safe_str(error: BaseException) -> str:
         return str(error)
     except BaseException:  # noqa: BLE001
         return "<message could not be shown>"
-
-
-def _tensors(value: Any, depth: int = 0) -> list[Any]:
-    import torch
-
-    if depth > 20:
-        return []
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, list | tuple):
-        return [t for item in value for t in _tensors(item, depth + 1)]
-    if isinstance(value, dict):
-        return [t for item in value.values() for t in _tensors(item, depth + 1)]
-    return []
-
-
-def _snapshot(value: Any) -> Any:
-    """A copy of every tensor in a tree of args, to detect in-place changes."""
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, list | tuple):
-        return type(value)(_snapshot(v) for v in value) if isinstance(value, tuple) \
-            else [_snapshot(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _snapshot(v) for k, v in value.items()}
-    return value
-
-
-def _changed(before: Any, after: Any) -> bool:
-    import torch
-
-    if isinstance(before, torch.Tensor):
-        if not isinstance(after, torch.Tensor):
-            return True
-        if before.shape != after.shape or before.dtype != after.dtype:
-            return True
-        a = before.reshape(-1).view(torch.uint8) if before.numel() else before
-        b = after.detach().reshape(-1).contiguous().view(torch.uint8) if after.numel() else after
-        return not torch.equal(a, b)
-    if isinstance(before, list | tuple):
-        return (not isinstance(after, list | tuple) or len(before) != len(after)
-                or any(_changed(x, y) for x, y in zip(before, after, strict=True)))
-    if isinstance(before, dict):
-        return (not isinstance(after, dict) or before.keys() != after.keys()
-                or any(_changed(before[k], after[k]) for k in before))
-    return False
 
 
 # ----------------------------------------------------------------------------- audit hook

@@ -198,6 +198,18 @@ class _UseCollector(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def _bound_names(node: ast.stmt) -> list[str]:
+    """Top-level names a statement binds."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return list(_import_bindings(node))
+    return []
+
+
 def static_check(cells: Sequence[tuple[str, str]], forbidden: Sequence[str],
                  tensor_methods: Sequence[str] = ()) -> StaticReport:
     """Find forbidden uses in ``cells`` (pairs of cell name and code, imports cell first)."""
@@ -208,28 +220,31 @@ def static_check(cells: Sequence[tuple[str, str]], forbidden: Sequence[str],
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # the child reports the error when it runs the cell
 
+    # The statement that binds each top-level name last (cells run in this order): a later
+    # definition replaces an import of the same name and vice versa.
+    last: dict[str, ast.stmt] = {}
+    for _, tree in trees:
+        for node in tree.body:
+            for name in _bound_names(node):
+                last[name] = node
+    top_level = set(last)
     aliases = dict(_BUILTIN_ALIASES)
-    aliases.update({"importlib": "importlib"})
-    top_level: set[str] = set()
+    aliases["importlib"] = "importlib"
     for _, tree in trees:
         for node in tree.body:
             if isinstance(node, ast.Import | ast.ImportFrom):
-                aliases.update(_import_bindings(node))
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                top_level.add(node.name)
-            elif isinstance(node, ast.Assign | ast.AnnAssign):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                top_level.update(t.id for t in targets if isinstance(t, ast.Name))
-    defined = {node.name for _, tree in trees for node in tree.body
-               if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
-    for name in defined:  # a definition in an answer cell replaces an import of that name
-        aliases.pop(name, None)
+                aliases.update({name: dotted for name, dotted in _import_bindings(node).items()
+                                if last.get(name) is node})
+    for name, node in last.items():
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            aliases.pop(name, None)
     resolver = _Resolver(aliases)
     # Simple aliases of modules at top level (F = torch.nn.functional) resolve like imports.
     for _, tree in trees:
         for node in tree.body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                    and isinstance(node.targets[0], ast.Name):
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                    and last.get(node.targets[0].id) is node):
                 dotted = resolver.dotted(node.value)
                 if dotted:
                     aliases[node.targets[0].id] = dotted
@@ -237,27 +252,19 @@ def static_check(cells: Sequence[tuple[str, str]], forbidden: Sequence[str],
     report = StaticReport()
     for cell_name, tree in trees:
         for node in tree.body:
-            owners: list[str]
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                owners = [node.name]
-            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                owners = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-            elif isinstance(node, ast.Import | ast.ImportFrom):
-                owners = list(_import_bindings(node))
-            else:
-                owners = []
-            collector = _UseCollector(resolver, forbidden, tensor_methods, top_level)
+            # Only the binding that stands at the end counts (a replaced definition does not).
+            owners = [name for name in _bound_names(node) if last.get(name) is node]
             if isinstance(node, ast.Import | ast.ImportFrom):
                 # Importing is not using: `from torch import sigmoid` binds a forbidden object,
                 # which counts against whatever name it is bound to.
                 for bound, dotted in _import_bindings(node).items():
-                    if bound in defined:  # the submission's own definition wins
-                        continue
-                    if is_forbidden(dotted, forbidden):
+                    if bound in owners and is_forbidden(dotted, forbidden):
                         report.direct.setdefault(bound, []).append(
                             Finding(bound, dotted, node.lineno, cell_name))
                 continue
+            if _bound_names(node) and not owners:
+                continue  # replaced later in the notebook
+            collector = _UseCollector(resolver, forbidden, tensor_methods, top_level)
             collector.visit(node)
             findings_owner = owners or [f"<cell {cell_name}>"]
             for owner in findings_owner:

@@ -536,6 +536,40 @@ class CallInfo:
     value_requires_grad: bool = False
 
 
+def _tensors(value: Any, depth: int = 0) -> list[Any]:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if depth < 64 and isinstance(value, list | tuple):
+        return [t for item in value for t in _tensors(item, depth + 1)]
+    if depth < 64 and isinstance(value, dict):
+        return [t for item in value.values() for t in _tensors(item, depth + 1)]
+    return []
+
+
+def _changed(before: Any, after: Any) -> bool:
+    """Whether a value sent to the child came back different (tensors compared bit for bit)."""
+    import torch
+
+    if isinstance(before, torch.Tensor):
+        if not isinstance(after, torch.Tensor) or before.shape != after.shape \
+                or before.dtype != after.dtype:
+            return True
+        if before.numel() == 0:
+            return False
+        flat = before.detach().to("cpu").contiguous().reshape(-1).view(torch.uint8)
+        other = after.detach().to("cpu").contiguous().reshape(-1).view(torch.uint8)
+        return not torch.equal(flat, other)
+    if isinstance(before, list | tuple):
+        return (not isinstance(after, list | tuple) or len(before) != len(after)
+                or any(_changed(x, y) for x, y in zip(before, after, strict=True)))
+    if isinstance(before, dict):
+        return (not isinstance(after, dict) or before.keys() != after.keys()
+                or any(_changed(before[k], after[k]) for k in before))
+    return False
+
+
 # ============================================================================ one submission
 @dataclass
 class CellResult:
@@ -753,12 +787,22 @@ class Sandbox:
                     generator.set_state(state)
         if not info:
             return CallInfo(reply.get("value"))
-        modified = {m for m in reply.get("modified", []) if isinstance(m, int | str)}
+        args_after = reply.get("args_after")
+        kwargs_after = reply.get("kwargs_after")
+        if (not isinstance(args_after, tuple) or len(args_after) != len(args)
+                or not isinstance(kwargs_after, dict)
+                or kwargs_after.keys() != (kwargs or {}).keys()):
+            raise SandboxCrashed(f"{where}: the sandbox sent malformed call information")
+        modified: set[int | str] = {i for i, (before, after) in enumerate(zip(args, args_after,
+                                                                               strict=True))
+                                    if _changed(before, after)}
+        modified |= {name for name, before in (kwargs or {}).items()
+                     if _changed(before, kwargs_after[name])}
         returned = reply.get("returned_arg")
-        return CallInfo(reply.get("value"), tuple(reply.get("args_after") or ()),
-                        dict(reply.get("kwargs_after") or {}), modified,
-                        returned if isinstance(returned, int) else None,
-                        bool(reply.get("value_requires_grad")))
+        value = reply.get("value")
+        return CallInfo(value, args_after, kwargs_after, modified,
+                        returned if type(returned) is int and 0 <= returned < len(args) else None,
+                        any(t.requires_grad for t in _tensors(value)))
 
     def has(self, name: str) -> bool:
         return bool(self.request({"op": "has", "name": name}, where=f"`{name}`"))

@@ -98,10 +98,34 @@ class HandleRef:
         return f"HandleRef({self.fields!r})"
 
 
-def _torch():
-    import torch
+_SNAPSHOT: Any = None
 
-    return torch
+
+def _torch() -> Any:
+    """What this module uses of torch, captured once.
+
+    In the child the capture happens before any student code runs, so a submission
+    that patches ``torch.Tensor.detach`` or ``torch.frombuffer`` cannot change how
+    values are encoded (tensor methods are taken from the C base class, which
+    cannot be patched).
+    """
+    global _SNAPSHOT
+    if _SNAPSHOT is None:
+        import types
+
+        import torch
+
+        base = getattr(torch._C, "TensorBase", None) or torch._C._TensorBase
+        names = ("detach", "is_conj", "resolve_conj", "is_neg", "resolve_neg", "to",
+                 "contiguous", "reshape", "view", "numpy", "numel", "requires_grad_")
+        _SNAPSHOT = types.SimpleNamespace(
+            Tensor=torch.Tensor, dtype=torch.dtype, device=torch.device,
+            Generator=torch.Generator, strided=torch.strided, uint8=torch.uint8,
+            frombuffer=torch.frombuffer, empty=torch.empty,
+            dtypes={name: value for name, value in vars(torch).items()
+                    if isinstance(value, torch.dtype)},
+            **{name: getattr(base, name) for name in names})
+    return _SNAPSHOT
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -119,15 +143,16 @@ class _Encoder:
         return len(self.buffers) - 1
 
     def tensor_bytes(self, tensor: Any) -> bytes:
-        flat = tensor.detach()
-        if flat.is_conj():
-            flat = flat.resolve_conj()
-        if flat.is_neg():
-            flat = flat.resolve_neg()
-        flat = flat.to("cpu").contiguous().reshape(-1)
-        if flat.numel() == 0:
+        t = self.torch
+        flat = t.detach(tensor)
+        if t.is_conj(flat):
+            flat = t.resolve_conj(flat)
+        if t.is_neg(flat):
+            flat = t.resolve_neg(flat)
+        flat = t.reshape(t.contiguous(t.to(flat, "cpu")), (-1,))
+        if t.numel(flat) == 0:
             return b""
-        return flat.view(self.torch.uint8).numpy().tobytes()
+        return t.numpy(t.view(flat, t.uint8)).tobytes()
 
     def encode(self, value: Any, depth: int = 0) -> Any:
         torch = self.torch
@@ -235,8 +260,7 @@ class _Decoder:
 
     def dtype(self, name: Any) -> Any:
         torch = self.torch
-        dtype = getattr(torch, name, None) if isinstance(name, str) and name.isidentifier() \
-            else None
+        dtype = torch.dtypes.get(name) if isinstance(name, str) else None
         if not isinstance(dtype, torch.dtype):
             raise TransportError(f"unknown dtype {name!r}")
         return dtype
@@ -321,14 +345,14 @@ class _Decoder:
         if numel == 0:
             tensor = torch.empty(shape, dtype=dtype)
         else:
-            tensor = torch.frombuffer(bytearray(data), dtype=torch.uint8).view(dtype)
-            tensor = tensor.reshape(shape)
+            tensor = torch.frombuffer(bytearray(data), dtype=torch.uint8)
+            tensor = torch.reshape(torch.view(tensor, dtype), shape)
         if device.type != "cpu":
-            tensor = tensor.to(device)
+            tensor = torch.to(tensor, device)
         if requires_grad:
             if not (dtype.is_floating_point or dtype.is_complex):
                 raise TransportError("only floating tensors can require grad")
-            tensor.requires_grad_(True)
+            torch.requires_grad_(tensor, True)
         return tensor
 
     def generator(self, device_name: Any, index: Any) -> Any:

@@ -1,0 +1,320 @@
+"""Hostile and broken submissions of a3, each replacing one part of the solution.
+
+Every case keeps the solution's cell (``{solution}``: helpers of that cell are used
+by other parts) and then redefines the part, or adds hostile top-level code.
+``lost`` names the parts that must score 0; every other part keeps its points.
+``{marker}`` is a file the attack would create in the *grader's* process if the
+attack worked there (e.g. by unpickling), ``{notebook_dir}`` the submission's folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Hostile:
+    name: str
+    attack: str  # what it tries, in one line
+    replace: dict[str, str]
+    lost: tuple[str, ...] = ()
+    extra_cells: tuple[str, ...] = ()
+    expect_in_output: tuple[str, ...] = field(default=())  # in the failed tests' messages
+
+
+CASES = [
+    Hostile("infinite_loop", "a graded function never returns", {"linear_scaling_rule": """
+{solution}
+
+def linear_scaling_rule(base_lr, batch_size, base_batch_size=256):
+    while True:
+        pass
+"""}, lost=("linear_scaling_rule",), expect_in_output=("did not finish",)),
+
+    Hostile("sleeps_forever", "a graded function sleeps for days", {"step_lr": """
+{solution}
+import time
+
+def step_lr(t, base_lr, step_size, gamma=0.1):
+    time.sleep(10**6)
+"""}, lost=("step_lr",), expect_in_output=("did not finish",)),
+
+    Hostile("memory_hog", "allocates memory until something breaks", {"linear_lr": """
+{solution}
+
+def linear_lr(t, base_lr, total_steps, min_lr=0.0):
+    blocks = []
+    while True:
+        blocks.append(bytearray(2**26))
+"""}, lost=("linear_lr",), expect_in_output=("MemoryError",)),
+
+    Hostile("huge_tensor", "asks torch for a terabyte", {"multistep_lr": """
+{solution}
+
+def multistep_lr(t, base_lr, milestones, gamma=0.1):
+    return float(torch.ones(2**38).sum())
+"""}, lost=("multistep_lr",)),
+
+    Hostile("fork_bomb", "forks without end", {"multistep_lr": """
+{solution}
+import os
+
+def multistep_lr(t, base_lr, milestones, gamma=0.1):
+    while True:
+        os.fork()
+"""}, lost=("multistep_lr",)),
+
+    Hostile("thread_bomb", "starts threads without end", {"linear_lr": """
+{solution}
+import threading
+import time
+
+def linear_lr(t, base_lr, total_steps, min_lr=0.0):
+    while True:
+        threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+"""}, lost=("linear_lr",)),
+
+    Hostile("os_exit", "kills its own process in a call", {"step_lr": """
+{solution}
+import os
+
+def step_lr(t, base_lr, step_size, gamma=0.1):
+    os._exit(0)
+"""}, lost=("step_lr",), expect_in_output=("exited with status 0",)),
+
+    Hostile("segfault", "dereferences a null pointer through ctypes", {"linear_lr": """
+{solution}
+import ctypes
+
+def linear_lr(t, base_lr, total_steps, min_lr=0.0):
+    return ctypes.string_at(0)
+"""}, lost=("linear_lr",), expect_in_output=("SIGSEGV",)),
+
+    Hostile("sys_exit_in_call", "raises SystemExit from a graded function", {"linear_lr": """
+{solution}
+import sys
+
+def linear_lr(t, base_lr, total_steps, min_lr=0.0):
+    sys.exit(0)
+"""}, lost=("linear_lr",), expect_in_output=("SystemExit",)),
+
+    Hostile("sys_exit_at_import", "calls sys.exit() before its definitions (which are right)",
+            {"multistep_lr": """
+import sys
+sys.exit("bye")
+{solution}
+"""}),
+
+    Hostile("os_exit_at_import", "kills the process while its cell loads",
+            {"linear_scaling_rule": """
+{solution}
+import os
+os._exit(3)
+"""}, lost=("linear_scaling_rule",), expect_in_output=("was dropped",)),
+
+    Hostile("read_secrets", "reads the hidden suite, the solutions and nntrain's source",
+            {"linear_lr": """
+{solution}
+
+def linear_lr(t, base_lr, total_steps, min_lr=0.0):
+    import glob
+    stolen = []
+    for pattern in ("{repo}/autograder/suites/*/*.py", "{repo}/solutions/source/*/*.ipynb",
+                    "{repo}/src/nntrain/*.py", "{repo}/autograder/*.py"):
+        for path in glob.glob(pattern):
+            try:
+                stolen.append(open(path).read())
+            except OSError:
+                pass
+    for path in ("{repo}/autograder/suites/a3_optim_schedules/test_schedules.py",
+                 "{repo}/solutions/source/a3_optim_schedules/a3_optim_schedules.ipynb"):
+        try:
+            stolen.append(open(path).read())
+        except OSError:
+            pass
+    raise RuntimeError(f"stole {{len(stolen)}} files")
+"""}, lost=("linear_lr",), expect_in_output=("stole 0 files",)),
+
+    Hostile("import_nntrain", "takes the reference implementation from nntrain",
+            {"linear_scaling_rule": """
+from nntrain.schedules import linear_scaling_rule
+"""}, lost=("linear_scaling_rule",), expect_in_output=("nntrain",)),
+
+    Hostile("write_outside", "writes files outside its sandbox (the function is right)",
+            {"linear_scaling_rule": """
+{solution}
+_right = linear_scaling_rule
+
+def linear_scaling_rule(base_lr, batch_size, base_batch_size=256):
+    for path in ("{notebook_dir}/pwned", "{repo}/pwned", "/etc/pwned-{tag}", "/var/tmp/pwned-{tag}",
+                 "/dev/shm/pwned-{tag}", "{repo}/autograder/suites/a3_optim_schedules/pwned.py"):
+        try:
+            with open(path, "w") as handle:
+                handle.write("pwned")
+        except OSError:
+            pass
+    return _right(base_lr, batch_size, base_batch_size)
+"""}),
+
+    Hostile("monkeypatch_torch", "patches torch's comparisons, then returns wrong values",
+            {"step_lr": """
+{solution}
+import math
+torch.allclose = lambda *args, **kwargs: True
+torch.isclose = lambda *args, **kwargs: torch.tensor(True)
+torch.equal = lambda *args, **kwargs: True
+torch.Tensor.__eq__ = lambda self, other: True
+math.isclose = lambda *args, **kwargs: True
+
+def step_lr(t, base_lr, step_size, gamma=0.1):
+    return 123.0
+"""}, lost=("step_lr",)),
+
+    Hostile("fake_results_json", "writes a results.json with full marks", {"multistep_lr": """
+{solution}
+import json
+_fake = {{"score": 100, "tests": [], "output": "all good"}}
+for _path in ("results.json", "/tmp/results.json", "{notebook_dir}/results.json",
+              "/autograder/results/results.json", "{repo}/results.json"):
+    try:
+        with open(_path, "w") as _handle:
+            json.dump(_fake, _handle)
+    except OSError:
+        pass
+
+def multistep_lr(t, base_lr, milestones, gamma=0.1):
+    return 0.0
+"""}, lost=("multistep_lr",)),
+
+    Hostile("print_fake_results", "prints what looks like a perfect score", {"linear_lr": """
+{solution}
+import json
+
+def linear_lr(t, base_lr, total_steps, min_lr=0.0):
+    print(json.dumps({{"score": 100, "tests": []}}))
+    print("Score: 100 / 100")
+    return -1.0
+"""}, lost=("linear_lr",)),
+
+    Hostile("huge_output", "prints 40 MB (the function is right)", {"linear_scaling_rule": """
+{solution}
+import os
+_right = linear_scaling_rule
+
+def linear_scaling_rule(base_lr, batch_size, base_batch_size=256):
+    for _ in range(200):
+        print("x" * 100_000)
+    try:
+        os.write(1, b"y" * 20_000_000)
+    except OSError:
+        pass
+    return _right(base_lr, batch_size, base_batch_size)
+"""}),
+
+    Hostile("socket", "opens network connections", {"multistep_lr": """
+{solution}
+import socket
+
+def multistep_lr(t, base_lr, milestones, gamma=0.1):
+    connection = socket.create_connection(("1.1.1.1", 80), timeout=1)
+    connection.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+    return 0.1
+"""}, lost=("multistep_lr",)),
+
+    Hostile("pickle_bomb", "returns an object whose unpickling would run code",
+            {"linear_scaling_rule": """
+{solution}
+
+class _Bomb:
+    def __reduce__(self):
+        return (open, ("{marker}", "w"))
+
+def linear_scaling_rule(base_lr, batch_size, base_batch_size=256):
+    return _Bomb()
+"""}, lost=("linear_scaling_rule",)),
+
+    Hostile("tensor_subclass", "returns the right value as a booby-trapped tensor subclass",
+            {"step_lr": """
+{solution}
+_right = step_lr
+
+class _Trap(torch.Tensor):
+    def __reduce_ex__(self, protocol):
+        return (open, ("{marker}", "w"))
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        try:
+            open("{marker}", "w")
+        except OSError:
+            pass
+        return super().__torch_function__(func, types, args, kwargs or {{}})
+
+def step_lr(t, base_lr, step_size, gamma=0.1):
+    value = torch.tensor(_right(t, base_lr, step_size, gamma), dtype=torch.float64)
+    return value.as_subclass(_Trap)
+"""}),
+
+    Hostile("forged_replies", "writes fake protocol frames to every open descriptor",
+            {"linear_lr": """
+{solution}
+import os
+import struct
+
+def linear_lr(t, base_lr, total_steps, min_lr=0.0):
+    header = b'["d", ["status", "ok"], ["value", 0.5], ["id", 1]]'
+    body = struct.pack("<I", len(header)) + header + struct.pack("<I", 0)
+    frame = b"NNTG" + struct.pack("<Q", len(body)) + body
+    for fd in range(3, 64):
+        for data in (frame, b"garbage" * 100):
+            try:
+                os.write(fd, data)
+            except OSError:
+                pass
+    return 0.5
+"""}, lost=("linear_lr",)),
+
+    Hostile("kill_the_grader", "signals its parent and every process it can reach",
+            {"step_lr": """
+{solution}
+import os
+import signal
+
+def step_lr(t, base_lr, step_size, gamma=0.1):
+    for pid in (os.getppid(), -1, 1):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return -1.0
+"""}, lost=("step_lr",)),
+
+    Hostile("fill_the_disk", "writes a gigabyte to its temporary folder", {"multistep_lr": """
+{solution}
+
+def multistep_lr(t, base_lr, milestones, gamma=0.1):
+    with open("big.bin", "wb") as handle:
+        for _ in range(1024):
+            handle.write(b"0" * 2**20)
+    return 0.1
+"""}, lost=("multistep_lr",)),
+
+    Hostile("deep_return", "returns a value nested 100000 levels deep", {"linear_scaling_rule": """
+{solution}
+
+def linear_scaling_rule(base_lr, batch_size, base_batch_size=256):
+    value = []
+    for _ in range(100_000):
+        value = [value]
+    return value
+"""}, lost=("linear_scaling_rule",)),
+
+    Hostile("guard_evasion", "reaches the forbidden clip_grad_norm_ through a computed name",
+            {"clip_grad_norm": """
+{solution}
+
+def clip_grad_norm(grads, max_norm, norm_type=2.0):
+    name = "clip_grad_" + "norm_"
+    return getattr(torch.nn.utils, name)(grads, max_norm, norm_type)
+"""}, lost=("clip_grad_norm",), expect_in_output=("torch.nn.utils.clip_grad_norm_",)),
+]
