@@ -169,6 +169,13 @@ def test_init_weights_schemes_on_an_mlp():
     assert model.features.fc2.weight.abs().max() <= bound
     assert model.features.fc2.weight.abs().max() > 0.99 * bound
 
+    # default Xavier gain is 1 (Glorot); draws in module order, as torch.nn.init would
+    I.init_weights_(model, "xavier_normal", generator=torch.Generator().manual_seed(5))
+    gen = torch.Generator().manual_seed(5)
+    for layer in [model.features.fc1, model.features.fc2, model.features.fc3, model.head]:
+        expected = nn.init.xavier_normal_(torch.empty_like(layer.weight), generator=gen)
+        torch.testing.assert_close(layer.weight, expected, rtol=0, atol=0)
+
 
 def test_init_weights_rejects_unknown_scheme_and_leaves_norm_layers():
     model = MLP(8, 3, width=16, depth=2, norm="batch")

@@ -195,8 +195,14 @@ _WEIGHTED_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
 def _fill_weight(
-    weight: Tensor, scheme: str, std: float, nonlinearity: str, generator: torch.Generator | None
+    weight: Tensor,
+    scheme: str,
+    std: float,
+    nonlinearity: str | None,
+    generator: torch.Generator | None,
 ) -> None:
+    xavier_gain = 1.0 if nonlinearity is None else calculate_gain(nonlinearity)
+    kaiming_nonlinearity = "relu" if nonlinearity is None else nonlinearity
     with torch.no_grad():
         if scheme == "zeros":
             weight.zero_()
@@ -206,13 +212,13 @@ def _fill_weight(
             fan_in, _ = calculate_fan_in_and_fan_out(weight)
             weight.normal_(0.0, 1.0 / math.sqrt(fan_in), generator=generator)
         elif scheme in ("xavier", "xavier_uniform"):
-            xavier_uniform_(weight, calculate_gain(nonlinearity), generator)
+            xavier_uniform_(weight, xavier_gain, generator)
         elif scheme == "xavier_normal":
-            xavier_normal_(weight, calculate_gain(nonlinearity), generator)
+            xavier_normal_(weight, xavier_gain, generator)
         elif scheme in ("kaiming", "kaiming_normal"):
-            kaiming_normal_(weight, nonlinearity=nonlinearity, generator=generator)
+            kaiming_normal_(weight, nonlinearity=kaiming_nonlinearity, generator=generator)
         elif scheme == "kaiming_uniform":
-            kaiming_uniform_(weight, nonlinearity=nonlinearity, generator=generator)
+            kaiming_uniform_(weight, nonlinearity=kaiming_nonlinearity, generator=generator)
 
 
 INIT_SCHEMES: dict[str, str] = {
@@ -220,12 +226,12 @@ INIT_SCHEMES: dict[str, str] = {
     "zeros": "W = 0 (no symmetry breaking: every unit of a layer stays identical)",
     "small": "W ~ N(0, std²), the lectures' 0.01·randn",
     "lecun": "W ~ N(0, 1/fan_in) (LeCun et al. 1998)",
-    "xavier": "xavier_uniform_ with gain calculate_gain(nonlinearity)",
-    "xavier_uniform": "xavier_uniform_ with gain calculate_gain(nonlinearity)",
-    "xavier_normal": "xavier_normal_ with gain calculate_gain(nonlinearity)",
-    "kaiming": "kaiming_normal_(mode='fan_in', nonlinearity)",
-    "kaiming_normal": "kaiming_normal_(mode='fan_in', nonlinearity)",
-    "kaiming_uniform": "kaiming_uniform_(mode='fan_in', nonlinearity)",
+    "xavier": "xavier_uniform_, gain 1 (or calculate_gain(nonlinearity) if given)",
+    "xavier_uniform": "xavier_uniform_, gain 1 (or calculate_gain(nonlinearity) if given)",
+    "xavier_normal": "xavier_normal_, gain 1 (or calculate_gain(nonlinearity) if given)",
+    "kaiming": "kaiming_normal_(mode='fan_in', nonlinearity='relu' unless given)",
+    "kaiming_normal": "kaiming_normal_(mode='fan_in', nonlinearity='relu' unless given)",
+    "kaiming_uniform": "kaiming_uniform_(mode='fan_in', nonlinearity='relu' unless given)",
 }
 """The schemes ``init_weights_`` understands, with what each does to a weight."""
 
@@ -234,22 +240,23 @@ def init_weights_(
     model: nn.Module,
     scheme: str = "kaiming",
     std: float = 0.01,
-    nonlinearity: str = "relu",
+    nonlinearity: str | None = None,
     generator: torch.Generator | None = None,
 ) -> nn.Module:
     """Re-initialise every ``nn.Linear`` / ``nn.ConvNd`` of ``model`` in place; biases become 0.
 
-    ``scheme`` is a key of ``INIT_SCHEMES``.  ``std`` is used by ``"small"``;
-    ``nonlinearity`` (a ``calculate_gain`` name) sets the gain of the Xavier and Kaiming
-    schemes — note that Xavier's gain for ``"relu"`` is :math:`\\sqrt2`, so pass
-    ``nonlinearity="linear"`` for plain Glorot initialisation.  Normalisation layers are left
-    alone.  Returns ``model``.
+    ``scheme`` is a key of ``INIT_SCHEMES``.  ``std`` is used by ``"small"``.
+    ``nonlinearity`` (a ``calculate_gain`` name) sets the gain: by default the Xavier schemes
+    use gain 1 (Glorot and Bengio 2010) and the Kaiming schemes the ReLU gain
+    :math:`\\sqrt2` (He et al. 2015).  Normalisation layers are left alone.  Draws happen in
+    module order from ``generator``.  Returns ``model``.
     """
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"unknown init scheme {scheme!r}; expected one of {list(INIT_SCHEMES)}")
     if scheme == "small" and not std > 0:
         raise ValueError(f"std must be positive, got {std}")
-    calculate_gain(nonlinearity)  # validate early
+    if nonlinearity is not None:
+        calculate_gain(nonlinearity)  # validate early
     for module in model.modules():
         if not isinstance(module, _WEIGHTED_LAYERS):
             continue
