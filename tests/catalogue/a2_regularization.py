@@ -76,8 +76,8 @@ ENTRIES = [
                   return torch.zeros_like(x)
               device = generator.device if generator is not None else x.device
               keep = torch.rand(x.shape, generator=generator, device=device).to(x.device) >= p
-              return x.mul_(keep / (1 - p))
-          """, also=("Dropout",)),
+              return x.mul_(keep.to(x.dtype)).div_(1 - p)
+          """),
     wrong(A, "dropout", "a2-dropout-ignores-the-generator",
           "draws the mask from the global random state: the same generator gives other masks",
           """

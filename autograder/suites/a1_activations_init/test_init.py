@@ -38,8 +38,13 @@ def _torch_fans(shape: tuple[int, ...]) -> tuple[int, int]:
 
 def _fill(student, name: str, shape: tuple[int, ...], device: torch.device,
           dtype: torch.dtype = torch.float64, **kwargs) -> torch.Tensor:
-    """The tensor returned by ``student.name(tensor, **kwargs)``, checked for shape/dtype/device."""
+    """The tensor returned by ``student.name(tensor, **kwargs)``, checked for shape/dtype/device.
+
+    Unless the caller passes one, the fill gets a generator at a fixed seed, so a submission's
+    grade does not depend on the order in which the tests run.
+    """
     tensor = torch.zeros(shape, dtype=dtype, device=device)
+    kwargs.setdefault("generator", torch.Generator(device=device).manual_seed(2024))
     out = getattr(student, name)(tensor, **kwargs)
     what = f"the tensor returned by {name} for shape {shape}"
     return check_tensor(out, what, shape=shape, dtype=dtype, device=device).to("cpu",

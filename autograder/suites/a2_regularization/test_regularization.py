@@ -58,6 +58,11 @@ def _check_dropped(out, x: torch.Tensor, p: float, what: str) -> None:
         )
 
 
+def _seeded(device, seed: int) -> torch.Generator:
+    """A generator at a fixed seed: a submission's grade does not depend on the test order."""
+    return torch.Generator(device=device).manual_seed(seed)
+
+
 def _check_identity(out, x: torch.Tensor, what: str) -> None:
     out = check_tensor(out, what, shape=x.shape, dtype=x.dtype, device=x.device)
     if not torch.equal(out, x):
@@ -69,21 +74,23 @@ def _check_identity(out, x: torch.Tensor, what: str) -> None:
 def test_dropout_outputs_zero_or_input_scaled_by_one_over_keep_probability(student, device):
     for p in (0.5, 0.2):
         x = _positive_input(device=device, seed=1)
-        _check_dropped(student.dropout(x, p), x, p, f"dropout(x, p={p})")
+        _check_dropped(student.dropout(x, p, generator=_seeded(device, 20)), x, p,
+                       f"dropout(x, p={p})")
 
 
 @pytest.mark.points(3, part="dropout")
 def test_dropout_zeroes_a_fraction_p_of_the_values(student, device):
     for p in (0.1, 0.3, 0.8):
         x = _positive_input(device=device, seed=2)
-        _check_dropped(student.dropout(x, p=p, training=True), x, p,
-                       f"dropout(x, p={p}, training=True)")
+        _check_dropped(student.dropout(x, p=p, training=True, generator=_seeded(device, 21)),
+                       x, p, f"dropout(x, p={p}, training=True)")
 
 
 @pytest.mark.points(1, part="dropout")
 def test_dropout_default_p_is_one_half(student, device):
     x = _positive_input(device=device, seed=3)
-    _check_dropped(student.dropout(x), x, 0.5, "dropout(x) with the default p")
+    _check_dropped(student.dropout(x, generator=_seeded(device, 22)), x, 0.5,
+                   "dropout(x) with the default p")
 
 
 @pytest.mark.points(2, part="dropout")
@@ -138,8 +145,8 @@ def test_dropout_keeps_dtype_device_and_shape(student, device):
                          (torch.float32, (1000,))]:
         x = _positive_input(shape, dtype=dtype, device=device, seed=9)
         what = f"dropout on {describe(x)}"
-        out = check_tensor(student.dropout(x, 0.25), what, shape=shape, dtype=dtype,
-                           device=device)
+        out = check_tensor(student.dropout(x, 0.25, generator=_seeded(device, 23)), what,
+                           shape=shape, dtype=dtype, device=device)
         kept = out != 0
         check_close(out[kept], x[kept] / 0.75, what, rtol=1e-6, atol=0)
 

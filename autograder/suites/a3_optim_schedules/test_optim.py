@@ -181,7 +181,7 @@ def test_sgd_without_momentum_is_plain_gradient_descent(student, device):
 
 
 @pytest.mark.points(2, part="sgd_momentum")
-def test_sgd_momentum_does_not_modify_w_or_dw(student, device):
+def test_sgd_momentum_does_not_modify_w_dw_or_the_state_tensors(student, device):
     _check_pure(student, "sgd_momentum", device, lr=0.1, momentum=0.9, nesterov=True,
                 weight_decay=0.01)
 
@@ -221,7 +221,7 @@ def test_adagrad_adds_eps_to_the_root_of_the_sum(student, device):
 
 
 @pytest.mark.points(2, part="adagrad")
-def test_adagrad_does_not_modify_w_or_dw(student, device):
+def test_adagrad_does_not_modify_w_dw_or_the_state_tensors(student, device):
     _check_pure(student, "adagrad", device, lr=0.1)
 
 
@@ -260,7 +260,7 @@ def test_rmsprop_uses_alpha_and_eps(student, device):
 
 
 @pytest.mark.points(2, part="rmsprop")
-def test_rmsprop_does_not_modify_w_or_dw(student, device):
+def test_rmsprop_does_not_modify_w_dw_or_the_state_tensors(student, device):
     _check_pure(student, "rmsprop", device, lr=0.01)
 
 
@@ -322,7 +322,7 @@ def test_adam_adds_eps_to_the_root_of_the_corrected_second_moment(student, devic
 
 
 @pytest.mark.points(2, part="adam")
-def test_adam_does_not_modify_w_or_dw(student, device):
+def test_adam_does_not_modify_w_dw_or_the_state_tensors(student, device):
     _check_pure(student, "adam", device, lr=0.01, weight_decay=0.1)
     _check_pure(student, "adam", device, lr=0.01, weight_decay=0.1, decoupled=True)
 
