@@ -17,7 +17,8 @@ JSON array whose first element is a tag:
 =========================  =========================================================
 ``["l", x, ...]``          list
 ``["t", x, ...]``          tuple
-``["d", [k, v], ...]``     dict (keys may be any hashable transportable value)
+``{"k": v, ...}``          dict whose keys are all strings
+``["d", [k, v], ...]``     any other dict (keys may be any hashable transportable value)
 ``["c", re, im]``          complex
 ``["T", i, dtype, shape, device, requires_grad]``  tensor, raw bytes in buffer ``i``
 ``["dt", name]``           ``torch.dtype``
@@ -117,7 +118,7 @@ def _torch() -> Any:
 
         base = getattr(torch._C, "TensorBase", None) or torch._C._TensorBase
         names = ("detach", "is_conj", "resolve_conj", "is_neg", "resolve_neg", "to",
-                 "contiguous", "reshape", "view", "numpy", "numel", "requires_grad_")
+                 "contiguous", "reshape", "view", "numpy", "numel", "requires_grad_", "cpu")
         _SNAPSHOT = types.SimpleNamespace(
             Tensor=torch.Tensor, dtype=torch.dtype, device=torch.device,
             Generator=torch.Generator, strided=torch.strided, uint8=torch.uint8,
@@ -149,26 +150,36 @@ class _Encoder:
             flat = t.resolve_conj(flat)
         if t.is_neg(flat):
             flat = t.resolve_neg(flat)
-        flat = t.reshape(t.contiguous(t.to(flat, "cpu")), (-1,))
+        if flat.device.type != "cpu":
+            flat = t.cpu(flat)
+        flat = t.reshape(t.contiguous(flat), (-1,))
         if t.numel(flat) == 0:
             return b""
         return t.numpy(t.view(flat, t.uint8)).tobytes()
 
     def encode(self, value: Any, depth: int = 0) -> Any:
-        torch = self.torch
-        self.nodes += 1
+        kind = type(value)
+        if kind is str or kind is int or kind is float or kind is bool or value is None:
+            return value  # the common case first: no isinstance chains
         if depth > MAX_DEPTH:
             raise TransportError(f"value is nested more than {MAX_DEPTH} levels deep")
-        if value is None or isinstance(value, bool | str):
-            return value if type(value) in (bool, str) or value is None else _plain(value)
+        if kind is list:
+            return ["l", *[self.encode(item, depth + 1) for item in value]]
+        if kind is tuple:
+            return ["t", *[self.encode(item, depth + 1) for item in value]]
+        if kind is dict and all(type(key) is str for key in value):
+            return {key: self.encode(item, depth + 1) for key, item in value.items()}
+        torch = self.torch
+        if isinstance(value, torch.Tensor):
+            return self.encode_tensor(value)
+        if isinstance(value, bool | str):
+            return _plain(value)
         if isinstance(value, int):
             return int(value)
         if isinstance(value, float):
             return float(value)
         if isinstance(value, complex):
             return ["c", float(value.real), float(value.imag)]
-        if isinstance(value, torch.Tensor):
-            return self.encode_tensor(value)
         if isinstance(value, torch.dtype):
             return ["dt", str(value).removeprefix("torch.")]
         if isinstance(value, torch.device):
@@ -183,10 +194,10 @@ class _Encoder:
             return ["b", self.buffer(bytes(value))]
         if isinstance(value, list | tuple):  # torch.Size and named tuples travel as tuples
             tag = "l" if isinstance(value, list) else "t"
-            return [tag, *(self.encode(item, depth + 1) for item in value)]
+            return [tag, *[self.encode(item, depth + 1) for item in value]]
         if isinstance(value, dict):
-            return ["d", *([self.encode(k, depth + 1), self.encode(v, depth + 1)]
-                           for k, v in value.items())]
+            return ["d", *[[self.encode(k, depth + 1), self.encode(v, depth + 1)]
+                           for k, v in value.items()]]
         if self.on_unknown is not None:
             return self.on_unknown(value)
         raise TransportError(f"cannot send a value of type {type(value).__qualname__}")
@@ -275,12 +286,15 @@ class _Decoder:
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         self.nodes += 1
+        kind = type(node)
+        if kind is str or kind is int or kind is float or kind is bool or node is None:
+            return node
         if self.nodes > MAX_NODES:
             raise TransportError(f"value has more than {MAX_NODES} parts")
         if depth > MAX_DEPTH:
             raise TransportError(f"value is nested more than {MAX_DEPTH} levels deep")
-        if node is None or type(node) in (bool, int, float, str):
-            return node
+        if kind is dict:  # a dict whose keys are all strings
+            return {key: self.decode(item, depth + 1) for key, item in node.items()}
         if type(node) is not list or not node or type(node[0]) is not str:
             raise TransportError("malformed value in frame")
         tag, args = node[0], node[1:]

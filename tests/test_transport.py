@@ -122,6 +122,12 @@ def test_table_becomes_a_callable():
         table("1")
 
 
+def test_string_keyed_dicts_are_plain_json_objects():
+    frame = encode({"op": "call", "args": [1, "x"]})
+    assert b'{"op":"call","args":["l",1,"x"]}' in frame
+    assert loads(frame) == {"op": "call", "args": [1, "x"]}
+
+
 def test_unknown_objects_need_a_hook():
     with pytest.raises(TransportError, match="cannot send"):
         encode(object())
@@ -161,7 +167,8 @@ def _frame(header, buffers=()):
     (["T", 0, "float32", [-1], "cpu", False], [b""], "shape"),
     (["T", 0, "float32", [1], "gpu:x", False], [b"\x00" * 4], "device"),
     (["Z", 1], [], "unknown tag"),
-    ({"a": 1}, [], "malformed"),
+    ([], [], "malformed"),
+    (["l", {"a": ["Z"]}], [], "unknown tag"),
     (["d", [1]], [], "malformed dict"),
     (["d", [["l"], 1]], [], "unhashable"),
     (["g", "cpu", 0], [b"\x01\x02"], "generator"),

@@ -1,0 +1,197 @@
+"""Grading one submission: wall time, and the sandbox's overhead beyond the suite's own compute.
+
+For each assignment the solution notebook is graded (after one warm-up run) in
+one grader process, as ``grade-batch`` workers do:
+
+* **sandboxed**: the real path (:func:`autograder.runner.run_suite`): load and
+  check the notebook, fork a sandboxed child from the zygote, run the suite with
+  every student call going through the child;
+* **in-process**: the same suite with the same pytest options, but the student's
+  cells executed in the grader's own process and called directly (what an
+  unsandboxed grader would cost: pytest, the oracles and the student's compute).
+
+overhead = sandboxed - in-process.  Also measured: starting the zygote (one
+torch import per grader process), starting a child for a submission, the round
+trip of one call, and optionally (``--cli``) one cold ``python -m autograder
+grade`` (a fresh interpreter).  Results: ``bench/results/grade.json``.
+
+    python bench/bench_grade.py              # 3 timed runs per assignment
+    python bench/bench_grade.py -n 5 --cli
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from autograder.loader import load_submission  # noqa: E402
+from autograder.notebook import solution_path  # noqa: E402
+from autograder.runner import GradingPlugin, pytest_args, run_suite  # noqa: E402
+from autograder.sandbox import CallInfo, Limits, Sandbox, Zygote, _changed  # noqa: E402
+from autograder.spec import ASSIGNMENTS, get_assignment  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results" / "grade.json"
+
+
+class LocalStudent:
+    """The ``student`` fixture without a sandbox: the cells run in this process (baseline only)."""
+
+    def __init__(self, notebook: Path, assignment: str) -> None:
+        submission = load_submission(notebook, get_assignment(assignment))
+        self.namespace: dict[str, Any] = {"__name__": "__main__"}
+        for cell in submission.cells:
+            exec(compile(cell.code, f"<cell {cell.name}>", "exec"), self.namespace)  # noqa: S102
+
+    def __getattr__(self, name: str) -> Any:
+        return self.namespace[name]
+
+    def has(self, name: str) -> bool:
+        return name in self.namespace
+
+    def call(self, name: str, /, *args: Any, **kwargs: Any) -> CallInfo:
+        sent_args, sent_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+        value = self.namespace[name](*args, **kwargs)
+        modified = {i for i, (a, b) in enumerate(zip(sent_args, args, strict=True))
+                    if _changed(a, b)}
+        modified |= {k for k in kwargs if _changed(sent_kwargs[k], kwargs[k])}
+        returned = next((i for i, arg in enumerate(args) if value is arg), None)
+        requires_grad = isinstance(value, torch.Tensor) and value.requires_grad
+        return CallInfo(value, tuple(args), dict(kwargs), modified, returned, requires_grad)
+
+
+def time_sandboxed(assignment: str, notebook: Path) -> tuple[float, float]:
+    started = time.perf_counter()
+    run = run_suite(assignment, notebook)
+    score = sum(o.points for o in run.outcomes if o.ok)
+    return time.perf_counter() - started, score
+
+
+def time_in_process(assignment: str, notebook: Path) -> tuple[float, float]:
+    suite = REPO / "autograder" / "suites" / assignment
+    started = time.perf_counter()
+    plugin = GradingPlugin(LocalStudent(notebook, assignment), "auto")  # type: ignore[arg-type]
+    pytest.main(pytest_args(suite), plugins=[plugin])
+    score = sum(o.points for o in plugin.outcomes.values() if o.ok)
+    return time.perf_counter() - started, score
+
+
+def time_child_start(repeats: int) -> list[float]:
+    """Fork a child and run a small notebook's cells in it (what a submission pays to start)."""
+    cells = [("imports", "import math\nimport torch"),
+             ("f", "def f(x):\n    return 2 * x\n")]
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        box = Sandbox(cells, limits=Limits())
+        box.start()
+        times.append(time.perf_counter() - started)
+        box.close()
+    return times
+
+
+def time_round_trip(calls: int) -> dict[str, float]:
+    box = Sandbox([("imports", "import torch"), ("f", "def f(x):\n    return x\n")])
+    box.start()
+    out = {}
+    for label, value in (("scalar", 1.0), ("tensor 1k floats", torch.randn(1000)),
+                         ("tensor 1M floats", torch.randn(1_000_000))):
+        n = calls if label != "tensor 1M floats" else max(5, calls // 20)
+        started = time.perf_counter()
+        for _ in range(n):
+            box.call("f", (value,))
+        out[label] = (time.perf_counter() - started) / n
+    box.close()
+    return out
+
+
+def time_cli(assignment: str, notebook: Path) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, str(notebook),
+                        "--out", str(Path(folder) / "results.json")], check=True,
+                       capture_output=True, cwd=REPO)
+        return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--runs", type=int, default=3, help="timed runs per assignment")
+    parser.add_argument("--assignments", nargs="*", default=sorted(ASSIGNMENTS))
+    parser.add_argument("--cli", action="store_true", help="also time one cold CLI run each")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    Zygote.get()
+    zygote_start = time.perf_counter() - started
+    report: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "torch": torch.__version__, "load_average": os.getloadavg()},
+        "zygote_start_s": round(zygote_start, 3),
+        "child_start_s": [round(t, 4) for t in time_child_start(5)],
+        "round_trip_s": {k: round(v, 6) for k, v in time_round_trip(200).items()},
+        "assignments": {},
+    }
+    rows = []
+    for assignment in args.assignments:
+        notebook = solution_path(assignment)
+        time_sandboxed(assignment, notebook)  # warm-up: imports of the suite and its oracles
+        time_in_process(assignment, notebook)
+        sandboxed, local, scores = [], [], set()
+        for _ in range(args.runs):
+            wall, score = time_sandboxed(assignment, notebook)
+            sandboxed.append(wall)
+            scores.add(score)
+            local.append(time_in_process(assignment, notebook)[0])
+        entry = {
+            "score": sorted(scores),
+            "sandboxed_s": [round(t, 3) for t in sandboxed],
+            "in_process_s": [round(t, 3) for t in local],
+            "median_sandboxed_s": round(statistics.median(sandboxed), 3),
+            "median_in_process_s": round(statistics.median(local), 3),
+            "overhead_s": round(statistics.median(sandboxed) - statistics.median(local), 3),
+        }
+        if args.cli:
+            entry["cold_cli_s"] = round(time_cli(assignment, notebook), 3)
+        report["assignments"][assignment] = entry
+        rows.append((assignment, entry))
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"zygote start (one torch import per grader process): {zygote_start:.2f} s")
+    print(f"child start per submission (median of 5): "
+          f"{statistics.median(report['child_start_s']):.3f} s")
+    for label, seconds in report["round_trip_s"].items():
+        print(f"round trip of one call, {label}: {seconds * 1e3:.2f} ms")
+    header = f"{'assignment':<22}{'score':>7}{'sandboxed':>11}{'in-process':>12}{'overhead':>10}"
+    if args.cli:
+        header += f"{'cold CLI':>10}"
+    print(header)
+    for assignment, entry in rows:
+        line = (f"{assignment:<22}{entry['score'][-1]:>7g}{entry['median_sandboxed_s']:>10.2f}s"
+                f"{entry['median_in_process_s']:>11.2f}s{entry['overhead_s']:>9.2f}s")
+        if args.cli:
+            line += f"{entry['cold_cli_s']:>9.1f}s"
+        print(line)
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"written {RESULTS.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
