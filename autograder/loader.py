@@ -2,7 +2,9 @@
 
 Only two kinds of cells ever run (in the sandboxed child): the locked "imports"
 cell and the answer cell of each graded part, matched by nbgrader's cell
-metadata (``grade_id`` = the part's name).  When a student's editor lost the
+metadata (``grade_id`` = the part's name), with the same rules as
+:mod:`autograder.notebook` — which needs a valid notebook, whereas this reader
+works on the raw JSON of whatever was submitted.  When a student's editor lost the
 metadata, the answer cell is the last code cell that defines the part's name,
 and the imports are the import statements of the notebook's code cells.
 Exploratory cells, plots and visible tests never run.
@@ -22,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.notebook import IMPORTS_CELL_ID, defined_names
 from autograder.spec import Assignment
 
 # A notebook with a few plots is well under a megabyte; anything this big is a
 # mistake (or an attack) and is refused before a single byte is read.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-IMPORTS_CELL_ID = "imports"
 
 
 @dataclass(frozen=True)
@@ -167,22 +169,6 @@ def strip_ipython_syntax(code: str) -> str:
     return _MAGIC_LINE.sub(lambda m: f"{m.group(1)}pass  # {m.group(2)}", code)
 
 
-def defined_names(tree: ast.Module) -> set[str]:
-    """Top-level names a module's code binds (functions, classes, assignments, imports)."""
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            for alias in node.names:
-                names.add((alias.asname or alias.name).split(".")[0])
-    return names
-
-
 @dataclass
 class _ParsedCell:
     index: int
@@ -233,7 +219,7 @@ def _select_cells(notebook: dict[str, Any], assignment: Assignment, submission: 
         candidates = [cell for cell in cells
                       if id(cell) not in used and cell.tree is not None
                       and not (cell.grade_id or "").startswith("test_")
-                      and name in defined_names(cell.tree)]
+                      and name in defined_names(cell.code)]
         if candidates:
             cell = candidates[-1]
             chosen[name], how[name] = cell, "definition"
