@@ -83,5 +83,10 @@ def run(args: argparse.Namespace) -> int:
             status = 2
     write_results(args.out, results)
     print(format_report(results))
+    extra = results.get("extra_data", {})
+    for layer in extra.get("isolation", []):
+        print(f"sandbox: {layer}", file=sys.stderr)
+    for warning in extra.get("isolation_warnings", []):
+        print(f"sandbox warning: {warning}", file=sys.stderr)
     print(f"results: {args.out}", file=sys.stderr)
     return status
