@@ -46,7 +46,7 @@ def linear_lr(t, base_lr, total_steps, min_lr=0.0):
     blocks = []
     while True:
         blocks.append(bytearray(2**26))
-"""}, lost=("linear_lr",), expect_in_output=("MemoryError",)),
+"""}, lost=("linear_lr",)),  # MemoryError, or a timeout on a busy machine: 0 either way
 
     Hostile("huge_tensor", "asks torch for a terabyte", {"multistep_lr": """
 {solution}
