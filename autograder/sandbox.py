@@ -258,8 +258,12 @@ class Zygote:
 
     def spawn(self, request: dict[str, Any], fds: Sequence[int]) -> int:
         with self.lock:
-            _send_json(self.sock, request, fds)
-            reply = _recv_json(self.sock)
+            try:
+                _send_json(self.sock, request, fds)
+                reply = _recv_json(self.sock)
+            except (OSError, EOFError, ValueError) as error:
+                self.close()  # Zygote.get() starts a new one
+                raise OSError(f"the sandbox zygote is gone ({error})") from None
         if "error" in reply:
             raise OSError(reply["error"])
         return int(reply["forked"])
@@ -645,12 +649,15 @@ class Sandbox:
     def _spawn(self) -> None:
         if self.restarts > self.MAX_RESTARTS:
             raise SandboxCrashed("the sandbox crashed too often; the remaining calls were not run")
-        zygote = Zygote.get(self.isolation, self.audit, self.limits.start_timeout)
-        self.zygote_report = zygote.report
-        try:
-            self.child = ChildProcess(zygote, self.request_template, self.limits)
-        except OSError as error:
-            raise SandboxCrashed(f"the sandbox could not start ({error})") from None
+        for attempt in (1, 2):
+            zygote = Zygote.get(self.isolation, self.audit, self.limits.start_timeout)
+            self.zygote_report = zygote.report
+            try:
+                self.child = ChildProcess(zygote, self.request_template, self.limits)
+                break
+            except OSError as error:
+                if attempt == 2 or zygote.alive():
+                    raise SandboxCrashed(f"the sandbox could not start ({error})") from None
         self.generation += 1
         self.layers = list(self.child.layers)
         self.warnings = [*zygote.report.get("warnings", []), *self.child.warnings]

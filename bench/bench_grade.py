@@ -10,7 +10,9 @@ one grader process, as ``grade-batch`` workers do:
   cells executed in the grader's own process and called directly (what an
   unsandboxed grader would cost: pytest, the oracles and the student's compute).
 
-overhead = sandboxed - in-process.  Also measured: starting the zygote (one
+overhead = sandboxed - in-process, in wall time and in CPU time (the grader's
+plus the child's; CPU time barely depends on what else the machine runs, wall
+time does).  Also measured: starting the zygote (one
 torch import per grader process), starting a child for a submission, the round
 trip of one call, and optionally (``--cli``) one cold ``python -m autograder
 grade`` (a fresh interpreter).  Results: ``bench/results/grade.json``.
@@ -75,20 +77,43 @@ class LocalStudent:
         return CallInfo(value, tuple(args), dict(kwargs), modified, returned, requires_grad)
 
 
-def time_sandboxed(assignment: str, notebook: Path) -> tuple[float, float]:
-    started = time.perf_counter()
+TICKS = os.sysconf("SC_CLK_TCK")
+_child_cpu: list[float] = []
+_original_close = Sandbox.close
+
+
+def _close_and_measure(self: Sandbox) -> None:
+    """Sandbox.close, after reading the child's CPU time (it is not our child: /proc it is)."""
+    child = self.child
+    if child is not None and child.pid is not None:
+        try:
+            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            _child_cpu.append((int(fields[11]) + int(fields[12])) / TICKS)
+        except (OSError, IndexError, ValueError):
+            pass
+    _original_close(self)
+
+
+Sandbox.close = _close_and_measure  # type: ignore[method-assign]
+
+
+def time_sandboxed(assignment: str, notebook: Path) -> tuple[float, float, float]:
+    """Wall time, CPU time (grader + child) and score of one sandboxed grading."""
+    _child_cpu.clear()
+    started, cpu = time.perf_counter(), time.process_time()
     run = run_suite(assignment, notebook)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     score = sum(o.points for o in run.outcomes if o.ok)
-    return time.perf_counter() - started, score
+    return wall, cpu + sum(_child_cpu), score
 
 
-def time_in_process(assignment: str, notebook: Path) -> tuple[float, float]:
+def time_in_process(assignment: str, notebook: Path) -> tuple[float, float, float]:
     suite = REPO / "autograder" / "suites" / assignment
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     plugin = GradingPlugin(LocalStudent(notebook, assignment), "auto")  # type: ignore[arg-type]
     pytest.main(pytest_args(suite), plugins=[plugin])
     score = sum(o.points for o in plugin.outcomes.values() if o.ok)
-    return time.perf_counter() - started, score
+    return time.perf_counter() - started, time.process_time() - cpu, score
 
 
 def time_child_start(repeats: int) -> list[float]:
@@ -153,18 +178,26 @@ def main(argv: list[str] | None = None) -> int:
         time_sandboxed(assignment, notebook)  # warm-up: imports of the suite and its oracles
         time_in_process(assignment, notebook)
         sandboxed, local, scores = [], [], set()
+        sandboxed_cpu, local_cpu = [], []
         for _ in range(args.runs):
-            wall, score = time_sandboxed(assignment, notebook)
+            wall, cpu, score = time_sandboxed(assignment, notebook)
             sandboxed.append(wall)
+            sandboxed_cpu.append(cpu)
             scores.add(score)
-            local.append(time_in_process(assignment, notebook)[0])
+            wall, cpu, _ = time_in_process(assignment, notebook)
+            local.append(wall)
+            local_cpu.append(cpu)
+        median = statistics.median
         entry = {
             "score": sorted(scores),
             "sandboxed_s": [round(t, 3) for t in sandboxed],
             "in_process_s": [round(t, 3) for t in local],
-            "median_sandboxed_s": round(statistics.median(sandboxed), 3),
-            "median_in_process_s": round(statistics.median(local), 3),
-            "overhead_s": round(statistics.median(sandboxed) - statistics.median(local), 3),
+            "median_sandboxed_s": round(median(sandboxed), 3),
+            "median_in_process_s": round(median(local), 3),
+            "overhead_s": round(median(sandboxed) - median(local), 3),
+            "median_sandboxed_cpu_s": round(median(sandboxed_cpu), 3),
+            "median_in_process_cpu_s": round(median(local_cpu), 3),
+            "overhead_cpu_s": round(median(sandboxed_cpu) - median(local_cpu), 3),
         }
         if args.cli:
             entry["cold_cli_s"] = round(time_cli(assignment, notebook), 3)
@@ -178,13 +211,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{statistics.median(report['child_start_s']):.3f} s")
     for label, seconds in report["round_trip_s"].items():
         print(f"round trip of one call, {label}: {seconds * 1e3:.2f} ms")
-    header = f"{'assignment':<22}{'score':>7}{'sandboxed':>11}{'in-process':>12}{'overhead':>10}"
+    header = (f"{'assignment':<22}{'score':>6}{'sandboxed':>11}{'in-process':>12}{'overhead':>10}"
+              f"{'CPU sandboxed':>15}{'CPU in-proc':>13}{'CPU overhead':>14}")
     if args.cli:
         header += f"{'cold CLI':>10}"
     print(header)
     for assignment, entry in rows:
-        line = (f"{assignment:<22}{entry['score'][-1]:>7g}{entry['median_sandboxed_s']:>10.2f}s"
-                f"{entry['median_in_process_s']:>11.2f}s{entry['overhead_s']:>9.2f}s")
+        line = (f"{assignment:<22}{entry['score'][-1]:>6g}{entry['median_sandboxed_s']:>10.2f}s"
+                f"{entry['median_in_process_s']:>11.2f}s{entry['overhead_s']:>9.2f}s"
+                f"{entry['median_sandboxed_cpu_s']:>14.2f}s{entry['median_in_process_cpu_s']:>12.2f}s"
+                f"{entry['overhead_cpu_s']:>13.2f}s")
         if args.cli:
             line += f"{entry['cold_cli_s']:>9.1f}s"
         print(line)

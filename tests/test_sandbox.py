@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from autograder.errors import MissingPart, SandboxCrashed, StudentError, StudentTimeout
-from autograder.sandbox import Handle, Limits, Sandbox
+from autograder.sandbox import Handle, Limits, Sandbox, Zygote
 from autograder.transport import Table
 
 REPO = Path(__file__).resolve().parent.parent
@@ -379,5 +379,19 @@ def test_the_audit_hook_alone_keeps_files_network_and_processes_out(tmp_path):
         with pytest.raises(StudentError, match="socket"):
             box.call("connect", ())
         assert box.call("fork_bomb", (0.2,)).value == 0  # every os.fork() was refused
+    finally:
+        box.close()
+
+
+def test_a_dead_zygote_is_replaced_by_a_new_one():
+    box = isolated_box(isolation="none")
+    box.close()
+    zygote = Zygote.get("none", True)
+    zygote.process.kill()
+    zygote.process.wait()
+    box = isolated_box(isolation="none")
+    try:
+        assert Zygote.get("none", True) is not zygote
+        assert box.call("listing", ("/",)).value
     finally:
         box.close()
