@@ -330,6 +330,7 @@ class ChildProcess:
         for fd in (self.cmd_w, self.res_r, self.status_r):
             os.set_blocking(fd, False)
         self._status_buffer = b""
+        self._buffer = bytearray()
         deadline = time.monotonic() + limits.start_timeout
         line = self._status_line(deadline)
         if line is None or "pid" not in line:
@@ -370,9 +371,9 @@ class ChildProcess:
             return None
 
     def _read_exact(self, size: int, deadline: float | None) -> bytes:
-        chunks: list[bytes] = []
-        remaining = size
-        while remaining:
+        """``size`` bytes from the child (one select and one read per arrival, not per part)."""
+        buffer = self._buffer
+        while len(buffer) < size:
             timeout = None if deadline is None else deadline - time.monotonic()
             if timeout is not None and timeout <= 0:
                 raise _Timeout
@@ -380,14 +381,15 @@ class ChildProcess:
             if not ready:
                 raise _Timeout
             try:
-                chunk = os.read(self.res_r, min(remaining, 1 << 22))
+                chunk = os.read(self.res_r, max(size - len(buffer), 1 << 16))
             except BlockingIOError:
                 continue
             if not chunk:
                 raise _Dead
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+            buffer += chunk
+        data = bytes(buffer[:size])
+        del buffer[:size]
+        return data
 
     def _write_all(self, data: bytes, deadline: float) -> None:
         view = memoryview(data)
