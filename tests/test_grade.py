@@ -178,3 +178,14 @@ def test_the_cli_exits_non_zero_when_the_grader_fails(tmp_path):
     results = json.loads(out.read_text())
     validate(results)
     assert results["extra_data"]["grader_failed"]
+
+
+@pytest.mark.slow
+def test_check_every_solution_scores_full_marks_and_every_stub_zero(capsys):
+    from autograder import check
+    from autograder.cli import build_parser
+
+    args = build_parser().parse_args(["check", "--timeout", "30"])
+    assert check.run(args) == 0, capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    assert sum(line.startswith("ok ") for line in lines) == 6 and lines[-1] == "check passed"
