@@ -436,10 +436,17 @@ class Child:
     def drop_privileges(self, limits: dict[str, Any]) -> None:
         if self.mode == "root" or (self.mode == "none" and os.geteuid() == 0
                                    and self.config.get("stdlib_world_readable")):
-            uid, gid = self.uid, int(self.config["gid"])
+            gid = int(self.config["gid"])
             os.setgroups([])
             os.setresgid(gid, gid, gid)
-            os.setresuid(uid, uid, uid)
+            for uid in (self.uid, 65534):  # a uid of its own, else nobody (e.g. in a userns)
+                try:
+                    os.setresuid(uid, uid, uid)
+                    break
+                except OSError as error:
+                    self.warnings.append(f"cannot switch to uid {uid} ({error})")
+            else:
+                raise OSError("the sandbox cannot drop root privileges")
             self.layers.append(f"unprivileged uid {uid} (gid {gid})")
         elif self.mode == "userns":
             uid, gid = os.geteuid(), os.getegid()
