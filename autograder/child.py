@@ -406,11 +406,9 @@ class Child:
             except OSError as error:
                 self.warnings.append(f"{name} namespace unavailable ({error})")
         if "mnt" in entered:
-            uid = self.uid
-            gid = self.config["gid"] if self.mode == "root" else 0
-            owner = f",uid={uid},gid={gid}" if self.mode == "root" else ""
+            # Only this sandbox's processes see this tmpfs (a private mount namespace).
             mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-                  f"size={int(limits['tmp_mb'])}m,mode=700{owner}")
+                  f"size={int(limits['tmp_mb'])}m,mode=1777")
             for path in self.request.get("hide", []):
                 if os.path.isdir(path):
                     try:
