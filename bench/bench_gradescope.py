@@ -2,8 +2,8 @@
 
 Gradescope's default autograder container has one CPU and 768 MB of memory.  This
 builds the zip, runs ``run_autograder`` in a simulated ``/autograder`` layout pinned to
-one core (``taskset``), samples the resident memory of the whole process tree (grader,
-zygote, sandboxed child) every 20 ms, and reports wall time and peak RSS per
+one core (``taskset``), samples the memory of the whole process tree (grader, zygote,
+sandboxed child; summed RSS and summed PSS) every 20 ms, and reports wall time and peak RSS per
 assignment.  Results: ``bench/results/gradescope.json``.
 
     python bench/bench_gradescope.py [ASSIGNMENT ...]
@@ -28,8 +28,23 @@ from autograder.spec import ASSIGNMENTS  # noqa: E402
 GRADESCOPE_MEMORY_MB = 768
 
 
-def tree_rss_mb(root_pid: int) -> float:
-    """Resident memory of root_pid and all its descendants, from /proc (Linux)."""
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages (torch, forked from the zygote) counted once in all."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def tree_memory_mb(root_pid: int) -> tuple[float, float]:
+    """(summed RSS, summed PSS) of root_pid and all its descendants, from /proc (Linux).
+
+    Summed RSS counts the pages the sandboxed child shares with the zygote it was
+    forked from once per process; summed PSS splits them, so it is what the
+    container's memory limit actually sees."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -42,12 +57,13 @@ def tree_rss_mb(root_pid: int) -> float:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
         rss[int(entry)] = pages
-    total, stack = 0, [root_pid]
+    rss_total, pss_total, stack = 0, 0, [root_pid]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        rss_total += rss.get(pid, 0)
+        pss_total += _pss_kb(pid)
         stack.extend(children.get(pid, []))
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return rss_total * os.sysconf("SC_PAGE_SIZE") / 2**20, pss_total / 1024
 
 
 def measure(assignment: str, tmp: Path) -> dict[str, float]:
@@ -56,15 +72,17 @@ def measure(assignment: str, tmp: Path) -> dict[str, float]:
     prefix = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     start = time.perf_counter()
     process = simulate(zip_path, tmp / assignment, submission, command_prefix=prefix)
-    peak = 0.0
+    peak_rss = peak_pss = 0.0
     while process.poll() is None:
-        peak = max(peak, tree_rss_mb(process.pid))
+        rss, pss = tree_memory_mb(process.pid)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(0.02)
     seconds = time.perf_counter() - start
     process.communicate()
     results = json.loads((tmp / assignment / "results" / "results.json").read_text())
     return {"score": results["score"], "wall_s": round(seconds, 1),
-            "peak_rss_mb": round(peak), "one_core": bool(prefix)}
+            "peak_rss_sum_mb": round(peak_rss),
+            "peak_pss_mb": round(peak_pss), "one_core": bool(prefix)}
 
 
 def main() -> None:
@@ -80,7 +98,7 @@ def main() -> None:
     out = REPO / "bench" / "results" / "gradescope.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"peak RSS must stay under {GRADESCOPE_MEMORY_MB} MB (Gradescope's default)")
+    print(f"peak PSS must stay under {GRADESCOPE_MEMORY_MB} MB (Gradescope's default)")
 
 
 if __name__ == "__main__":
