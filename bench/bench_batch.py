@@ -98,7 +98,8 @@ def run_batch(root: Path, jobs: int) -> tuple[float, Path]:
     return time.perf_counter() - start, out
 
 
-def run_nbgrader(root: Path, kinds: dict[str, str], sample: int | None) -> tuple[float, int]:
+def run_nbgrader(root: Path, kinds: dict[str, str], sample: int | None,
+                 cap_seconds: float) -> tuple[float, int]:
     course = root / "nbgrader_course"
     shutil.copytree(REPO / "solutions", course, ignore=shutil.ignore_patterns("*.db"))
     subprocess.run(["nbgrader", "generate_assignment", ASSIGNMENT, "--force"], cwd=course,
@@ -109,10 +110,18 @@ def run_nbgrader(root: Path, kinds: dict[str, str], sample: int | None) -> tuple
         source = root / "submitted" / student / ASSIGNMENT
         shutil.copytree(source, course / "submitted" / student / ASSIGNMENT)
     start = time.perf_counter()
-    # nbgrader stops a cell after ExecutePreprocessor.timeout (30 s by default).
-    subprocess.run(["nbgrader", "autograde", ASSIGNMENT, "--create", "--force"], cwd=course,
-                   env=_env(), capture_output=True)
-    return time.perf_counter() - start, len(students)
+    # nbgrader stops a cell after 30 s (its Execute.timeout) but then runs the next cell, so an
+    # infinite loop costs 30 s per cell that calls the looping function: cap the whole run and
+    # count the notebooks it finished.
+    capped = False
+    try:
+        subprocess.run(["nbgrader", "autograde", ASSIGNMENT, "--create", "--force"], cwd=course,
+                       env=_env(), capture_output=True, timeout=cap_seconds)
+    except subprocess.TimeoutExpired:
+        capped = True
+    # nbgrader creates a student's folder when it starts on it: the last one was unfinished.
+    finished = len(list((course / "autograded").glob(f"*/{ASSIGNMENT}"))) - int(capped)
+    return time.perf_counter() - start, finished
 
 
 def _env() -> dict[str, str]:
@@ -126,6 +135,8 @@ def main() -> None:
     parser.add_argument("--nbgrader-sample", type=int, default=None,
                         help="autograde only this many notebooks with nbgrader (default: all)")
     parser.add_argument("--no-nbgrader", action="store_true")
+    parser.add_argument("--nbgrader-cap", type=float, default=1800,
+                        help="seconds after which nbgrader autograde is stopped (default 1800)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp:
@@ -148,7 +159,8 @@ def main() -> None:
         report["statuses"] = {s: sum(1 for r in rows if r["status"] == s)
                               for s in sorted({r["status"] for r in rows})}
         if not args.no_nbgrader:
-            nb_seconds, graded = run_nbgrader(root, kinds, args.nbgrader_sample)
+            nb_seconds, graded = run_nbgrader(root, kinds, args.nbgrader_sample,
+                                              args.nbgrader_cap)
             report.update({
                 "nbgrader_notebooks": graded,
                 "nbgrader_seconds": round(nb_seconds, 1),
