@@ -135,8 +135,6 @@ def grade_one(assignment: str, submission: Submission, results_dir: Path, device
     """Grade one submission (in a worker) and write its results.json and feedback.md."""
     from autograder.runner import grade_submission
 
-    target = results_dir / submission.student
-    sha = file_sha256(submission.path) if submission.path is not None else None
     if submission.path is None:
         results = error_results(assignment, submission.problem or "no submission found")
     else:
@@ -144,20 +142,21 @@ def grade_one(assignment: str, submission: Submission, results_dir: Path, device
             results = grade_submission(assignment, submission.path, device=device)
         except Exception as error:  # a grader bug: record it for this student, go on
             results = error_results(assignment, f"internal grader error: {error!r}")
-    results.setdefault("extra_data", {}).update(
-        {"student": submission.student, "assignment": assignment, "submission_sha256": sha,
-         "submission_path": str(submission.path) if submission.path else None}
-    )
-    write_results(target / "results.json", results)
-    write_feedback(target / "feedback.md", results)
+    _record(assignment, submission, results_dir, results)
 
 
 def _record_failure(assignment: str, submission: Submission, results_dir: Path,
                     reason: str) -> None:
-    results = error_results(assignment, reason)
+    _record(assignment, submission, results_dir, error_results(assignment, reason))
+
+
+def _record(assignment: str, submission: Submission, results_dir: Path,
+            results: dict[str, Any]) -> None:
+    """Write results.json (with what identifies the graded file) and feedback.md."""
     results.setdefault("extra_data", {}).update(
         {"student": submission.student, "assignment": assignment,
-         "submission_sha256": file_sha256(submission.path) if submission.path else None}
+         "submission_sha256": file_sha256(submission.path) if submission.path else None,
+         "submission_path": str(submission.path) if submission.path else None}
     )
     target = results_dir / submission.student
     write_results(target / "results.json", results)

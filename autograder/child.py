@@ -299,7 +299,7 @@ class Zygote:
                     self.sock.close()
                     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                     Child(request, fds, self.config, self.report).run()
-                except BaseException:  # noqa: BLE001 - the child must never return into the loop
+                except BaseException:  # the child must never return into the loop
                     traceback.print_exc()
                 os._exit(70)
             for fd in fds:
@@ -550,7 +550,7 @@ class Child:
                                            generators=generators)
                 request_id = request.get("id")
                 response = self.dispatch(request, generators)
-            except BaseException as error:  # noqa: BLE001 - everything becomes an error reply
+            except BaseException as error:  # everything becomes an error reply
                 response = self.error_reply(error)
             response["id"] = request_id
             self.reply(response)
@@ -560,7 +560,7 @@ class Child:
             sys.modules["_nntrain_transport"]
         try:
             frame = transport.encode(response, on_unknown=self.make_handle)
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:  # a hostile __reduce__/__len__ may raise anything
             fallback = self.error_reply(error, "the returned value cannot be sent")
             fallback["id"] = response.get("id")
             frame = transport.encode(fallback)
@@ -572,7 +572,7 @@ class Child:
             return {"status": "forbidden", "name": error.name}
         try:
             message = str(error)
-        except BaseException:  # noqa: BLE001 - a hostile __str__
+        except BaseException:  # a hostile __str__
             message = "<exception message could not be shown>"
         if context:
             message = f"{context}: {message}"
@@ -589,7 +589,7 @@ class Child:
                 code = f": {frame.line.strip()}" if frame.line else ""
                 lines.append(f"  cell {cell}, line {frame.lineno}, in {frame.name}{code}")
             return "\n".join(lines)[:2000]
-        except BaseException:  # noqa: BLE001
+        except BaseException:  # a traceback of hostile frames must not break the reply
             return ""
 
     def make_handle(self, obj: Any) -> list[Any]:
@@ -605,7 +605,7 @@ class Child:
         self.handles[handle_id] = obj
         try:
             names = [f"{c.__module__}.{c.__qualname__}" for c in type(obj).__mro__]
-        except BaseException:  # noqa: BLE001
+        except BaseException:  # a hostile metaclass may raise on __mro__ or __qualname__
             names = []
         return ["h", handle_id, ["l", *names]]
 
@@ -642,7 +642,7 @@ class Child:
         self.guard.hits.clear()
         try:
             value = action()
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:  # student code: SystemExit and KeyboardInterrupt too
             return self.error_reply(error)
         if self.guard.hits:
             return {"status": "forbidden", "name": self.guard.hits[0]}
@@ -662,8 +662,8 @@ class Child:
         for node in tree.body:
             module = ast.Module(body=[node], type_ignores=[])
             try:
-                exec(compile(module, filename, "exec"), self.namespace)  # noqa: S102
-            except BaseException as error:  # noqa: BLE001 - SystemExit at import included
+                exec(compile(module, filename, "exec"), self.namespace)
+            except BaseException as error:  # SystemExit at import included
                 errors.append({"line": node.lineno, "type": type(error).__name__,
                                "message": _safe_str(error)[:500]})
         if cell == "imports":
@@ -683,7 +683,7 @@ class Child:
         self.guard.hits.clear()
         try:
             value = target(*args, **kwargs)
-        except BaseException as error:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
+        except BaseException as error:  # SystemExit, KeyboardInterrupt included
             reply = self.error_reply(error)
             reply["where"] = where
             if self.guard.hits and reply["status"] != "forbidden":
@@ -705,7 +705,7 @@ class Child:
 def _safe_str(error: BaseException) -> str:
     try:
         return str(error)
-    except BaseException:  # noqa: BLE001
+    except BaseException:  # a hostile __str__ may raise anything
         return "<message could not be shown>"
 
 

@@ -18,23 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from autograder.results import error_results, write_results
+from autograder.submissions import pick_notebook
 
 
 def find_notebook(submission_dir: Path, assignment: str) -> tuple[Path | None, str | None]:
-    """The file to grade, or None and the reason shown to the student."""
+    """The file to grade (anywhere in the upload), or None and the reason shown to the student."""
     files = sorted(p for p in submission_dir.rglob("*")
                    if p.is_file() and not any(part.startswith(".") for part in
                                               p.relative_to(submission_dir).parts))
-    preferred = [p for p in files if p.name == f"{assignment}.ipynb"]
-    notebooks = [p for p in files if p.suffix == ".ipynb"]
-    if preferred:
-        return preferred[0], None
-    if len(notebooks) == 1:
-        return notebooks[0], None
-    if not notebooks and len(files) == 1:
-        return files[0], None  # e.g. a .py: the loader says why it scores 0
-    names = ", ".join(p.name for p in files) or "no files"
-    return None, f"Upload one notebook named {assignment}.ipynb (received: {names})."
+    return pick_notebook(files, assignment)
 
 
 def apply_visibility(results: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:

@@ -315,7 +315,7 @@ def _resolve(dotted: str) -> Any:
         module_name = ".".join(parts[:cut])
         try:
             obj: Any = importlib.import_module(module_name)
-        except Exception:  # noqa: BLE001 - a missing optional package is simply not guarded
+        except Exception:  # a missing optional package is simply not guarded
             continue
         try:
             for attr in parts[cut:]:

@@ -625,7 +625,7 @@ class Sandbox:
         def target() -> None:
             try:
                 self.start()
-            except BaseException as error:  # noqa: BLE001 - re-raised by wait_started
+            except BaseException as error:  # re-raised by wait_started
                 self._start_error = error
 
         self._thread = threading.Thread(target=target, daemon=True)

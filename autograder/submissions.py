@@ -39,18 +39,26 @@ def discover_submissions(directory: Path, assignment: str) -> list[Submission]:
 
 
 def _from_student_folder(student: str, folder: Path, assignment: str) -> Submission:
-    preferred = folder / f"{assignment}.ipynb"
-    if preferred.is_file():
-        return Submission(student, preferred)
-    notebooks = [f for f in _visible(folder) if f.is_file() and f.suffix == ".ipynb"]
+    path, problem = pick_notebook([f for f in _visible(folder) if f.is_file()], assignment)
+    return Submission(student, path, problem)
+
+
+def pick_notebook(files: list[Path], assignment: str) -> tuple[Path | None, str | None]:
+    """The file to grade among a student's ``files``, or None and the reason the student sees.
+
+    ``<assignment>.ipynb`` first, else the only notebook, else the only file (e.g. a .py: the
+    loader then says why it scores 0).  Shared by grade-batch and the Gradescope runner.
+    """
+    preferred = [f for f in files if f.name == f"{assignment}.ipynb"]
+    notebooks = [f for f in files if f.suffix == ".ipynb"]
+    if preferred:
+        return preferred[0], None
     if len(notebooks) == 1:
-        return Submission(student, notebooks[0])
-    files = [f for f in _visible(folder) if f.is_file()]
+        return notebooks[0], None
     if not notebooks and len(files) == 1:
-        return Submission(student, files[0])  # e.g. a .py: the loader explains why it is 0
+        return files[0], None
     names = ", ".join(f.name for f in files) or "nothing"
-    return Submission(student, None,
-                      f"expected {assignment}.ipynb in the submission; found {names}")
+    return None, f"expected one notebook named {assignment}.ipynb; found: {names}"
 
 
 def _visible(folder: Path) -> list[Path]:

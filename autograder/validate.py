@@ -123,6 +123,7 @@ def validate_notebook(path: str | Path, assignment: str | None = None,
     cells = [nbformat.v4.new_code_cell(cell.source) for _, _, cell in plan]
     run_nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": nb.metadata.get(
         "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})})
+    # Every cell runs even after a failure, so the report covers each function.
     client = NotebookClient(run_nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     executed = 0

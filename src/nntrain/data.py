@@ -256,7 +256,7 @@ def _unpickle_batch(raw: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 (N, 3, 32, 32), labels int64 (N,)) of one CIFAR-10 batch file."""
     try:
         # The official batches are pickles of plain dicts of bytes keys, numpy arrays and lists.
-        batch = pickle.loads(raw, encoding="bytes")  # noqa: S301 (trusted, checksummed data)
+        batch = pickle.loads(raw, encoding="bytes")
         data = np.asarray(batch[b"data"], dtype=np.uint8)
         labels = np.asarray(batch[b"labels"], dtype=np.int64)
     except Exception as err:
