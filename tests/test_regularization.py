@@ -17,11 +17,13 @@ from nntrain.regularization import (
     Dropout,
     DropPath,
     EarlyStopping,
+    StochasticDepth,
     batch_norm,
     drop_path,
     dropout,
     elastic_net_penalty,
     l1_penalty,
+    l1_proximal_,
     l2_penalty,
     label_smoothing,
     linear_drop_path_rates,
@@ -341,3 +343,76 @@ def test_early_stopping_max_mode_and_patience_zero():
     assert stopper.best == -math.inf and not stopper.should_stop
     with pytest.raises(ValueError):
         EarlyStopping(mode="lowest")
+
+
+# --------------------------------------------------------------------------- L1 proximal step
+def test_l1_proximal_soft_thresholds_in_place_to_exact_zeros():
+    w = torch.tensor([[-0.3, -0.05, 0.0], [0.02, 0.1, 2.0]])
+    l1_proximal_([w], 0.1)
+    expected = torch.tensor([[-0.2, 0.0, 0.0], [0.0, 0.0, 1.9]])
+    assert torch.allclose(w, expected) and int((w == 0).sum()) == 4
+
+
+def test_l1_proximal_is_the_minimiser_of_the_prox_objective():
+    # prox_t(v) = argmin_w 0.5 (w - v)^2 + t |w|: compare with a fine grid search
+    v = torch.linspace(-1, 1, 41, dtype=torch.float64)
+    w = v.clone()
+    l1_proximal_(w, 0.3)
+    grid = torch.linspace(-2, 2, 40001, dtype=torch.float64)
+    objective = 0.5 * (grid[None, :] - v[:, None]) ** 2 + 0.3 * grid.abs()[None, :]
+    assert torch.allclose(w, grid[objective.argmin(1)], atol=1e-4)
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf")])
+def test_l1_proximal_rejects_bad_thresholds(bad):
+    with pytest.raises(ValueError, match="threshold"):
+        l1_proximal_(torch.zeros(2), bad)
+
+
+# --------------------------------------------------------------------------- stochastic depth
+class _Counting(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return torch.ones_like(x)
+
+
+def test_stochastic_depth_batch_mode_skips_the_branch_for_the_whole_batch():
+    branch = _Counting()
+    block = StochasticDepth(branch, p=0.5, mode="batch",
+                            generator=torch.Generator().manual_seed(0))
+    x = torch.zeros(8, 3)
+    outs = [block(x) for _ in range(400)]
+    kept = [o for o in outs if o.abs().sum() > 0]
+    # a dropped batch is the identity and the branch is not run; a kept one is x + f(x)/(1-p)
+    assert branch.calls == len(kept) == block.calls
+    assert all(torch.equal(o, torch.full_like(x, 2.0)) for o in kept)
+    assert all(torch.equal(o, x) for o in outs if o.abs().sum() == 0)
+    assert 160 < len(kept) < 240  # Binomial(400, 0.5): mean 200, std 10
+
+
+def test_stochastic_depth_row_mode_runs_the_branch_and_drops_per_example():
+    branch = _Counting()
+    block = StochasticDepth(branch, p=0.5, mode="row", generator=torch.Generator().manual_seed(1))
+    out = block(torch.zeros(1000, 4))
+    assert branch.calls == 1
+    rows = out[:, 0]
+    assert set(rows.unique().tolist()) == {0.0, 2.0}
+    assert torch.equal(out, rows[:, None].expand_as(out))  # one draw per example
+    assert 400 < int((rows == 2.0).sum()) < 600
+
+
+def test_stochastic_depth_eval_is_the_whole_block():
+    block = StochasticDepth(_Counting(), p=0.9, mode="batch").eval()
+    x = torch.randn(5, 2)
+    assert torch.equal(block(x), x + 1.0)
+
+
+def test_stochastic_depth_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="mode"):
+        StochasticDepth(nn.Identity(), 0.5, mode="layer")
+    with pytest.raises(ValueError, match="probability"):
+        StochasticDepth(nn.Identity(), 1.5)

@@ -214,6 +214,17 @@ def test_early_stopping_stops_and_keep_best_restores():
     assert evaluate(model, val)[1] == pytest.approx(best)
 
 
+def test_keep_best_restores_the_epoch_early_stopping_monitors():
+    train, val = _toy_loaders()
+    model = _model()
+    stopper = EarlyStopping(patience=3, monitor="val_loss")
+    h = fit(model, train, val, epochs=30, early_stopping=stopper, progress=False,
+            optimizer=torch.optim.SGD(model.parameters(), lr=5.0, momentum=0.9))
+    lowest = min(range(h.epochs), key=h.val_loss.__getitem__)
+    assert h.best_epoch == lowest == stopper.best_step, (h.best_epoch, lowest, h.val_loss)
+    assert evaluate(model, val)[0] == pytest.approx(h.val_loss[lowest])
+
+
 def test_early_stopping_callable_and_keep_best_false():
     train, val = _toy_loaders()
     model = _model()

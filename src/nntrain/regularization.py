@@ -11,10 +11,12 @@ statistics) or approximately (DropConnect, stochastic depth).
 
 Public names
 ------------
-Weight penalties: :func:`l1_penalty`, :func:`l2_penalty`, :func:`elastic_net_penalty`.
+Weight penalties: :func:`l1_penalty`, :func:`l2_penalty`, :func:`elastic_net_penalty`,
+:func:`l1_proximal_` (the soft-thresholding step that makes L1 weights exactly zero).
 Dropout family: :func:`dropout`, :class:`Dropout`, :func:`vanilla_dropout`,
 :class:`DropConnectLinear`, :func:`drop_path`, :class:`DropPath`,
-:func:`linear_drop_path_rates`.
+:func:`linear_drop_path_rates`, :class:`StochasticDepth` (a residual block dropped per
+example or per mini-batch).
 Normalisation: :func:`batch_norm`, :class:`BatchNorm`.
 Targets and loss: :func:`one_hot`, :func:`label_smoothing`, :func:`smoothed_cross_entropy`.
 Training control: :class:`EarlyStopping`.
@@ -38,6 +40,7 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "elastic_net_penalty",
+    "l1_proximal_",
     "dropout",
     "vanilla_dropout",
     "Dropout",
@@ -45,6 +48,7 @@ __all__ = [
     "drop_path",
     "DropPath",
     "linear_drop_path_rates",
+    "StochasticDepth",
     "batch_norm",
     "BatchNorm",
     "label_smoothing",
@@ -129,6 +133,23 @@ def elastic_net_penalty(params: Params, l1: float = 1.0, l2: float = 1.0) -> tor
     tensors = _tensors(params)
     return l1 * l1_penalty(tensors) + l2 * l2_penalty(tensors)
 
+
+
+@torch.no_grad()
+def l1_proximal_(params: Params, threshold: float) -> None:
+    r"""Soft-threshold ``params`` in place: :math:`w \leftarrow \mathrm{sign}(w)\max(|w| - t, 0)`.
+
+    The proximal operator of :math:`t\,\lVert w\rVert_1`. Applied after each gradient step of
+    the data loss with :math:`t = \eta\lambda` (learning rate times L1 strength), it is the
+    proximal-gradient (ISTA) step for the L1-penalised loss; unlike the subgradient
+    :math:`\lambda\,\mathrm{sign}(w)`, which makes small weights oscillate around zero, it sets
+    every weight whose size falls below :math:`t` to exactly zero. Beck & Teboulle (2009), "A Fast
+    Iterative Shrinkage-Thresholding Algorithm for Linear Inverse Problems".
+    """
+    if threshold < 0 or not math.isfinite(threshold):
+        raise ValueError(f"threshold must be finite and >= 0, got {threshold}")
+    for t in _tensors(params):
+        t.copy_(t.sign() * (t.abs() - threshold).clamp_min(0.0))
 
 # --------------------------------------------------------------------------- dropout family
 def _keep_mask(
@@ -316,6 +337,50 @@ def linear_drop_path_rates(num_blocks: int, last: float) -> list[float]:
     _check_probability(last, "last")
     return [last * (l + 1) / num_blocks for l in range(num_blocks)]
 
+
+
+class StochasticDepth(nn.Module):
+    r"""A residual block :math:`H = x + b\,f(x)/(1-p)` whose branch ``f`` is dropped at random.
+
+    In training, :math:`b \sim \mathrm{Bernoulli}(1-p)` is drawn once per mini-batch
+    (``mode="batch"``, Huang et al.'s stochastic depth: a dropped branch is *not computed*, which
+    is where its saving of training time comes from) or once per example (``mode="row"``, timm's
+    ``DropPath``: every example still runs the branch, so nothing is saved). At test time the
+    block is :math:`x + f(x)`. Huang, Sun, Liu, Sedra & Weinberger (2016), "Deep Networks with
+    Stochastic Depth", ECCV (they scale by :math:`1-p` at test time; this is the inverted form).
+
+    Args:
+        branch: the residual branch :math:`f`; its output has the shape of its input.
+        p: probability of dropping the branch.
+        mode: ``"batch"`` or ``"row"``.
+        generator: optional ``torch.Generator`` for the draws.
+    """
+
+    def __init__(
+        self, branch: nn.Module, p: float = 0.0, mode: str = "batch",
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        _check_probability(p)
+        if mode not in ("batch", "row"):
+            raise ValueError(f"mode must be 'batch' or 'row', got {mode!r}")
+        self.branch, self.p, self.mode, self.generator = branch, p, mode, generator
+        self.calls = 0  # branch evaluations, to measure the computation saved
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.p > 0 and self.mode == "batch":
+            if float(uniform((1,), self.generator, x.device)) < self.p:
+                return x  # dropped for the whole batch: the branch is skipped
+            self.calls += 1
+            return x + self.branch(x) / (1.0 - self.p)
+        self.calls += 1
+        out = self.branch(x)
+        if self.training and self.mode == "row":
+            out = drop_path(out, self.p, True, self.generator)
+        return x + out
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, mode={self.mode!r}"
 
 # --------------------------------------------------------------------------- batch norm
 def batch_norm(

@@ -259,6 +259,16 @@ def _early_stop(early_stopping: Any, history: History) -> bool:
     return bool(step(value) if step is not None else early_stopping(value))
 
 
+def _best_key(early_stopping: Any, history: History) -> tuple[float, float]:
+    """Larger is better: the early-stopping monitor (negated when minimised) if there is one,
+    else (validation accuracy, -validation loss)."""
+    monitor = getattr(early_stopping, "monitor", None)
+    if monitor is None:
+        return (history.val_acc[-1], -history.val_loss[-1])
+    value = float(history[monitor][-1])
+    return (value if getattr(early_stopping, "mode", "min") == "max" else -value, 0.0)
+
+
 def fit(
     model: nn.Module,
     train_loader: DataLoader | Iterable,
@@ -305,8 +315,11 @@ def fit(
             ``step(value) -> bool`` (or a callable ``value -> bool``) called after every epoch
             with the history entry named by its ``monitor`` (default the validation loss, or
             the validation accuracy if its ``mode`` is ``"max"``); True stops training.
-        keep_best: with a validation loader, restore at the end the weights of the epoch with
-            the highest validation accuracy (ties: lowest validation loss).
+        keep_best: with a validation loader, restore at the end the weights of the best epoch:
+            with an ``early_stopping`` object that names a ``monitor``, the epoch of its best
+            value (lowest unless its ``mode`` is ``"max"``), so that the restored epoch is the
+            one early stopping watched; otherwise the highest validation accuracy (ties: lowest
+            validation loss).
         device: where to train; default :func:`get_device` ``("auto")``.
         amp: mixed precision on CUDA (Micikevicius et al., 2018, "Mixed Precision Training"):
             ``True`` or ``"fp16"`` autocasts to float16 with a ``GradScaler``, ``"bf16"`` to
@@ -426,7 +439,7 @@ def fit(
                     history.ema_val_loss.append(ema_loss)
                     history.ema_val_acc.append(ema_acc)
                 if keep_best:
-                    key = (val_acc, -val_loss)
+                    key = _best_key(early_stopping, history)
                     if best_key is None or key > best_key:
                         best_key, history.best_epoch = key, epoch
                         best_state = {k: v.detach().clone()
