@@ -398,7 +398,7 @@ def get_dataset(
 ) -> Splits:
     """A dataset by name: ``"digits"`` (:func:`load_digits`, images 1×8×8 unless
     ``flatten=True`` is passed) or ``"cifar10"`` (:func:`load_cifar10` from ``root``, default
-    :func:`default_data_root`). Extra keyword arguments go to the loader."""
+    ``default_data_root()``). Extra keyword arguments go to the loader."""
     key = name.lower().replace("-", "").replace("_", "")
     if key == "digits":
         kwargs.setdefault("flatten", False)

@@ -393,7 +393,7 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> torch.Tensor:
-    r"""Batch normalisation of ``x`` of shape (N, C) or (N, C, *), per channel C.
+    r"""Batch normalisation of ``x`` of shape (N, C) or (N, C, \*), per channel C.
 
     Training normalises with the statistics of the mini-batch (over N and all spatial
     positions; :math:`m` values per channel)

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 Schedule = Callable[[int], float]
-"""A learning-rate schedule: step ``t >= 0`` -> learning rate."""
+"""A learning-rate schedule, a function of the step ``t >= 0`` returning the learning rate."""
 
 
 def _check_step(t: int) -> None:
