@@ -282,3 +282,92 @@ def test_get_dataset_cifar10(tmp_path):
     splits = data.get_dataset("cifar10", root=tmp_path, md5=None, val_fraction=0.1)
     assert splits.train.tensors[0].shape[1:] == (3, 32, 32)
     assert len(splits.val) == 10
+
+
+# ------------------------------------------------------------------ procedurally distorted digits
+
+IDENTITY = dict(rotation=0.0, scale=(1.0, 1.0), shear=0.0, shift=0.0)
+
+
+def test_distort_identity_centres_the_image_on_the_canvas():
+    from nntrain.synthetic import distort
+
+    x = torch.rand(5, 1, 8, 8)
+    before = x.clone()
+    out = distort(x, 12, **IDENTITY)
+    assert out.shape == (5, 1, 12, 12) and out.dtype == torch.float32
+    expected = torch.nn.functional.pad(x, (2, 2, 2, 2))
+    torch.testing.assert_close(out, expected, atol=1e-6, rtol=0)
+    assert torch.equal(x, before), "distort modified its input"
+
+
+def test_distort_is_seeded_stays_in_range_and_moves_pixels():
+    from nntrain.synthetic import distort
+
+    x = torch.rand(50, 1, 8, 8)
+    a = distort(x, 14, elastic_alpha=1.0, generator=torch.Generator().manual_seed(3))
+    b = distort(x, 14, elastic_alpha=1.0, generator=torch.Generator().manual_seed(3))
+    c = distort(x, 14, elastic_alpha=1.0, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(a, b), "the same generator seed gave different images"
+    assert not torch.equal(a, c), "different seeds gave the same images"
+    assert torch.isfinite(a).all()
+    # bilinear sampling with a zero background is a convex combination of pixels and 0
+    assert float(a.min()) >= 0.0 and float(a.max()) <= float(x.max()) + 1e-6
+    centred = torch.nn.functional.pad(x, (3, 3, 3, 3))
+    assert float((a - centred).abs().mean()) > 0.05, "the distortions left the images unchanged"
+    assert distort(x[:0], 14).shape == (0, 1, 14, 14)
+
+
+def test_distort_rejects_bad_shapes():
+    from nntrain.synthetic import distort
+
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        distort(torch.rand(8, 8), 12)
+    with pytest.raises(ValueError, match="smaller"):
+        distort(torch.rand(1, 1, 8, 8), 6)
+
+
+def test_gaussian_blur_equals_the_convolution_with_replicated_edges():
+    from nntrain.synthetic import _gaussian_blur
+
+    field = torch.rand(3, 2, 9, 11, dtype=torch.float64)
+    sigma, radius = 1.5, 5
+    t = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    padded = torch.nn.functional.pad(field.reshape(-1, 1, 9, 11), (radius,) * 4,
+                                     mode="replicate")
+    reference = torch.nn.functional.conv2d(padded, (k[:, None] * k[None, :])[None, None])
+    torch.testing.assert_close(_gaussian_blur(field, sigma), reference.reshape(3, 2, 9, 11))
+
+
+def test_distorted_digits_sizes_labels_and_normalisation():
+    from nntrain.synthetic import distorted_digits
+
+    splits = distorted_digits(600, 100, 50, canvas=12, labels=[5, 6, 7], seed=1)
+    sizes = [len(s) for s in splits]
+    assert sizes == [600, 100, 50]
+    x, y = splits.train.tensors
+    assert x.shape == (600, 1, 12, 12) and x.dtype == torch.float32 and y.dtype == torch.int64
+    assert set(y.tolist()) == {0, 1, 2}, "labels 5, 6, 7 must be renumbered 0, 1, 2"
+    assert abs(float(x.mean())) < 1e-4 and abs(float(x.std()) - 1) < 1e-4
+    again = distorted_digits(600, 100, 50, canvas=12, labels=[5, 6, 7], seed=1)
+    assert torch.equal(again.test.tensors[0], splits.test.tensors[0])
+    flat = distorted_digits(10, 0, 0, flatten=True)
+    assert flat.train.tensors[0].shape == (10, 144) and len(flat.val) == 0
+
+
+def test_distorted_digits_split_comes_from_its_own_writers():
+    from nntrain.synthetic import distorted_digits
+
+    gen = distorted_digits(300, 0, 300, canvas=8, normalize=False, **IDENTITY)
+    originals = data.load_digits(flatten=True, normalize=False)
+
+    def nearest(made, pool):  # distance of each generated image to its closest original
+        return torch.cdist(made.tensors[0].flatten(1).double(), pool.tensors[0].double()).amin(1)
+
+    # identity distortions on an 8x8 canvas reproduce originals (up to float rounding)
+    assert float(nearest(gen.train, originals.train).max()) < 1e-5
+    assert float(nearest(gen.train, originals.test).min()) > 1e-3
+    assert float(nearest(gen.test, originals.test).max()) < 1e-5
+    assert float(nearest(gen.test, originals.train).min()) > 1e-3
