@@ -1,13 +1,17 @@
 """The book builds, runs and keeps the shape COURSE.md gives it.
 
-Fast checks (structure, configuration, citations, the offline MathJax bundle) run everywhere.
-The slow ones execute every page of ``_toc.yml`` in a fresh kernel (one test per page, so
-pytest-xdist spreads them over workers) and build the whole book with Sphinx, execution off and
-warnings as errors, then follow every relative link of the HTML.
+Fast checks (structure, configuration, citations, glue names, the API reference pages, the
+book's Sphinx extensions, the offline MathJax bundle) run everywhere. The slow ones execute every
+page of ``_toc.yml`` in a fresh kernel (one test per page, so pytest-xdist spreads them over
+workers) and check the chapter's claims (``tests/book_claims/<stem>.py``) against the values it
+glued, and build the whole book with Sphinx (execution cached) and warnings as errors (nitpicky: an
+unresolved ``{func}`` reference fails), then follow every relative link of the HTML.
 """
 
 from __future__ import annotations
 
+import json
+import pkgutil
 import re
 import subprocess
 import sys
@@ -22,7 +26,17 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 sys.path.insert(0, str(BOOK / "_ext"))
 
+import book_pages  # noqa: E402
 import mathjax_offline  # noqa: E402
+import nntrain_api  # noqa: E402
+import notebook_links  # noqa: E402
+from book_claims import (  # noqa: E402
+    code_glue_patterns,
+    glued_values,
+    load_check,
+    notebook_glued_values,
+    prose_glue_names,
+)
 
 # COURSE.md's syllabus: (part, chapter file) in lecture order.
 SYLLABUS = [
@@ -34,6 +48,7 @@ SYLLABUS = [
 ]
 CHAPTERS = [stem for _, stem in SYLLABUS]
 CITE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
+API_CAPTION = "API reference"
 
 
 def load_yaml(name: str) -> dict:
@@ -41,12 +56,29 @@ def load_yaml(name: str) -> dict:
 
 
 def toc_chapters() -> list[tuple[str, str]]:
-    """(part caption, chapter stem) for every chapter of _toc.yml, in order."""
+    """(part caption, chapter stem) for every chapter of _toc.yml's numbered parts, in order."""
     return [
         (part["caption"], Path(chapter["file"]).name)
-        for part in load_yaml("_toc.yml")["parts"]
+        for part in load_yaml("_toc.yml")["parts"] if part["caption"] != API_CAPTION
         for chapter in part["chapters"]
     ]
+
+
+def toc_api_pages() -> list[str]:
+    """The files of the API reference part (its index and the pages under it)."""
+    parts = [p for p in load_yaml("_toc.yml")["parts"] if p["caption"] == API_CAPTION]
+    files = []
+    for part in parts:
+        for entry in part["chapters"]:
+            files.append(entry["file"])
+            files.extend(section["file"] for section in entry.get("sections", []))
+    return files
+
+
+def public_modules() -> list[str]:
+    """nntrain's public top-level modules and packages (no leading underscore)."""
+    return sorted(m.name for m in pkgutil.iter_modules([str(ROOT / "src" / "nntrain")])
+                  if not m.name.startswith("_"))
 
 
 def chapter_text(stem: str) -> str:
@@ -73,6 +105,88 @@ def test_toc_has_every_syllabus_chapter_in_order_and_in_its_part() -> None:
     for (caption, stem), (part, expected) in zip(found, SYLLABUS, strict=True):
         assert stem == expected
         assert caption.startswith(f"Part {part} "), (stem, caption)
+
+
+def test_toc_ends_with_an_api_reference_page_per_nntrain_module() -> None:
+    parts = load_yaml("_toc.yml")["parts"]
+    assert parts[-1]["caption"] == API_CAPTION and not parts[-1].get("numbered", False)
+    pages = toc_api_pages()
+    assert pages[0] == "book/api/index"
+    listed = [Path(page).name for page in pages[1:]]
+    assert sorted(listed) == public_modules(), (
+        f"API pages {sorted(listed)} != nntrain modules {public_modules()}: "
+        "add book/api/<module>.md and list it in _toc.yml"
+    )
+    index = (BOOK / "api" / "index.md").read_text(encoding="utf-8")
+    for module in public_modules():
+        page = (BOOK / "api" / f"{module}.md").read_text(encoding="utf-8")
+        assert f".. automodule:: nntrain.{module}\n   :members:" in page, module
+        assert f"   nntrain.{module}\n" in index, f"the API index does not list nntrain.{module}"
+
+
+def test_chapter_references_name_documented_nntrain_objects() -> None:
+    """Every {func}/{class}/{mod}/{meth} target of the chapters exists in nntrain."""
+    role = re.compile(r"\{(?:py:)?(func|class|mod|meth|attr|data|exc)\}`~?([^`<>]+?)`")
+    for stem in ["intro", *CHAPTERS]:
+        for kind, target in role.findall(chapter_text(stem)):
+            assert target.startswith("nntrain."), f"{stem}: {{{kind}}}`{target}` is not nntrain's"
+            parts = target.split(".")
+            obj, found = None, 1
+            for i in range(len(parts), 1, -1):  # longest importable module prefix
+                try:
+                    obj = __import__(".".join(parts[:i]), fromlist=["_"])
+                    found = i
+                    break
+                except ImportError:
+                    continue
+            assert obj is not None, f"{stem}: {target}: no such module"
+            for attr in parts[found:]:
+                assert hasattr(obj, attr), f"{stem}: {target}: {attr} not found"
+                obj = getattr(obj, attr)
+
+
+@pytest.mark.parametrize("stem", ["intro", *CHAPTERS])
+def test_every_glue_name_in_the_prose_is_glued_by_a_code_cell(stem: str) -> None:
+    jupytext = pytest.importorskip("jupytext")
+    notebook = jupytext.read(BOOK / f"{stem}.md")
+    prose = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    code = "\n\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    patterns = code_glue_patterns(code)
+    missing = sorted(n for n in prose_glue_names(prose) if not any(p.match(n) for p in patterns))
+    assert not missing, f"{stem}: the prose references glue names no code cell glues: {missing}"
+
+
+def test_glue_helpers_find_roles_directives_calls_and_values() -> None:
+    prose = ("{glue:text}`acc:.1%` and {glue}`loss` and {glue:text}`n_train`\n"
+             "```{glue:figure} fig_curves\n:name: fig-curves\n```\n"
+             ":::{glue:figure} fig_other\n:::\n")
+    assert prose_glue_names(prose) == {"acc", "loss", "n_train", "fig_curves", "fig_other"}
+    patterns = code_glue_patterns('glue("acc", a)\nglue(f"acc_{name}", v, display=False)\n'
+                                  "%matplotlib inline\nglue('loss', 1.0)")
+    assert [bool(p.match("acc")) for p in patterns] == [True, False, False]
+    assert patterns[1].match("acc_relu") and not patterns[1].match("loss_relu")
+    helper = 'def g(name, v):\n    glue(name, v)\n\ng("n_train", 3)\nx = "unrelated"'
+    assert any(p.match("n_train") for p in code_glue_patterns(helper))
+    assert not any(p.match("n_wrong") for p in code_glue_patterns(helper))
+    outputs = [
+        {"output_type": "display_data", "metadata": {"scrapbook": {"name": "acc"}},
+         "data": {"text/plain": "0.93"}},
+        {"output_type": "display_data", "metadata": {"scrapbook": {"name": "fig"}},
+         "data": {"text/plain": ["<Figure size 640x480 ", "with 1 Axes>"], "image/png": "x"}},
+        {"output_type": "display_data", "metadata": {"scrapbook": {"name": "pair"}},
+         "data": {"text/plain": "(1, 'a')"}},
+        {"output_type": "stream", "name": "stdout", "text": "0.5\n"},
+    ]
+    assert glued_values(outputs) == {"acc": 0.93, "fig": "<Figure size 640x480 with 1 Axes>",
+                                     "pair": (1, "a")}
+
+
+def test_claims_files_define_check() -> None:
+    claims = sorted((ROOT / "tests" / "book_claims").glob("[0-9]*.py"))
+    for path in claims:
+        assert path.stem in CHAPTERS, f"{path.name} names no chapter of the book"
+        assert callable(load_check(path.stem))
+    assert load_check("no_such_chapter") is None
 
 
 @pytest.mark.parametrize("stem", ["intro", *CHAPTERS])
@@ -132,8 +246,77 @@ def test_config_launch_buttons_and_offline_mathjax() -> None:
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert (ROOT / "environment.yml").exists()  # what Binder builds
     sphinx = config["sphinx"]
-    assert sphinx["local_extensions"] == {"mathjax_offline": "book/_ext"}
+    assert sphinx["local_extensions"] == {
+        "mathjax_offline": "book/_ext", "nntrain_api": "book/_ext",
+        "book_pages": "book/_ext", "notebook_links": "book/_ext",
+    }
     assert sphinx["config"]["mathjax_path"] == mathjax_offline.SCRIPT_PATH
+
+
+def test_repository_url_is_written_only_in_config() -> None:
+    url = load_yaml("_config.yml")["repository"]["url"]
+    pages = [BOOK / "intro.md", *(BOOK / f"{stem}.md" for stem in CHAPTERS)]
+    sources = [*pages, *sorted((BOOK / "_ext").glob("*.py")), *sorted((BOOK / "_static").glob("*"))]
+    for path in sources:
+        assert url not in path.read_text(encoding="utf-8"), f"{path} repeats {url}"
+
+
+def test_config_makes_unresolved_references_errors_and_documents_nntrain() -> None:
+    sphinx = load_yaml("_config.yml")["sphinx"]
+    assert sphinx["config"]["nitpicky"] is True
+    for pattern in (p for _, p in sphinx["config"].get("nitpick_ignore_regex", [])):
+        assert not re.match(pattern, "nntrain.train.fit"), f"{pattern} hides nntrain's own names"
+    assert {"sphinx.ext.autodoc", "sphinx.ext.napoleon"} <= set(sphinx["extra_extensions"])
+    assert nntrain_api.use_source_tree() == ROOT / "src" / "nntrain"
+
+
+def test_api_extension_helpers() -> None:
+    names = ["nntrain.train.fit", "nntrain.ensembles.fit_snapshot_ensemble",
+             "nntrain.augment.fancy_pca", "nntrain.a.x", "nntrain.b.x"]
+    assert nntrain_api.unique_suffix_match("fit", names) == "nntrain.train.fit"
+    assert nntrain_api.unique_suffix_match("fancy_pca", names) == "nntrain.augment.fancy_pca"
+    assert nntrain_api.unique_suffix_match("x", names) is None  # ambiguous
+    assert nntrain_api.unique_suffix_match("missing", names) is None
+    assert nntrain_api.is_type_alias("nntrain.models", "InitSpec")
+    assert not nntrain_api.is_type_alias("nntrain.models", "MLP")
+    from nntrain import optim
+    assert nntrain_api.is_documented_instance(optim.rosenbrock)
+    assert not nntrain_api.is_documented_instance(optim.TestFunction)
+    assert "nntrain.augment.colour" in nntrain_api.iter_modules("nntrain", recursive=True)
+    assert "nntrain.augment._common" not in nntrain_api.iter_modules("nntrain.augment")
+
+
+def test_duplicate_scripts_are_dropped_once() -> None:
+    class Script(str):
+        def __new__(cls, filename: str, body: str = "") -> Script:
+            obj = super().__new__(cls, filename)
+            obj.filename, obj.attributes = filename, {"body": body}
+            return obj
+
+    config = Script("", "const THEBE_JS_URL = 1")
+    config.filename = None  # Sphinx gives one copy of an inline script None, the other ""
+    scripts = [Script("a.js"), config, Script("b.js"), Script("", "const THEBE_JS_URL = 1"),
+               Script("", "other"), Script("a.js")]
+    kept = book_pages.unique_scripts(scripts)
+    assert [(s.filename, s.attributes["body"]) for s in kept] == [
+        ("a.js", ""), (None, "const THEBE_JS_URL = 1"), ("b.js", ""), ("", "other")]
+    assert kept[1] is config
+    assert (book_pages.STATIC / book_pages.CSS).exists()
+    assert (book_pages.STATIC / book_pages.JS).exists()
+
+
+def test_published_notebook_installs_nntrain_on_colab_only(tmp_path: Path) -> None:
+    notebook = notebook_links.published_notebook(
+        BOOK / "03_init.md", tmp_path / "absent.ipynb", "https://github.com/o/r", "dev")
+    first = notebook.cells[0]
+    assert first.cell_type == "code" and notebook_links.SETUP_TAG in first.metadata["tags"]
+    assert 'if "google.colab" in sys.modules:' in first.source
+    assert '"nntrain @ git+https://github.com/o/r@dev"' in first.source
+    assert sum(notebook_links.SETUP_TAG in c.metadata.get("tags", []) for c in notebook.cells) == 1
+    assert notebook.cells[1].source.startswith("# Parameters") or notebook.cells[1].source
+    url = notebook_links.with_urlpath("https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/a.md",
+                                      "lab/tree/book/a.ipynb")
+    assert url == "https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/book/a.ipynb"
 
 
 def test_offline_mathjax_bundle_is_complete(tmp_path: Path) -> None:
@@ -168,6 +351,10 @@ def test_page_executes_without_errors(stem: str) -> None:
         resources={"metadata": {"path": str(BOOK)}},  # run where the book build runs it
     )
     client.execute()  # raises CellExecutionError, naming the cell, on any error
+    glued = notebook_glued_values(notebook)
+    check = load_check(stem)
+    if check is not None:  # tests/book_claims/<stem>.py: the prose's claims on these values
+        check(glued)
 
 
 # ----------------------------------------------------------------------------- slow: Sphinx
@@ -244,7 +431,9 @@ def test_link_checker_reports_missing_files_and_anchors(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_book_builds_without_warnings_and_internal_links_resolve(tmp_path: Path) -> None:
     config = load_yaml("_config.yml")
-    config["execute"]["execute_notebooks"] = "off"  # the page tests above execute the code
+    # The prose quotes glued numbers, so the pages must run: with the cache `make book` uses,
+    # a page whose code is unchanged since the last build is not run again.
+    config["execute"]["cache"] = str(ROOT / "_build" / ".jupyter_cache")
     # local_extensions paths are relative to the config file, which now lives in tmp_path
     config["sphinx"]["local_extensions"] = {
         name: str(ROOT / path) for name, path in config["sphinx"]["local_extensions"].items()
@@ -255,7 +444,7 @@ def test_book_builds_without_warnings_and_internal_links_resolve(tmp_path: Path)
         [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT),
          "--builder", "html", "-W", "--keep-going",
          "--path-output", str(tmp_path), "--config", str(config_path)],
-        capture_output=True, text=True, cwd=ROOT, timeout=900,
+        capture_output=True, text=True, cwd=ROOT, timeout=1800,
     )
     log = result.stdout + result.stderr
     warnings = [line for line in log.splitlines() if "WARNING" in line and "TCP" not in line]
@@ -267,3 +456,23 @@ def test_book_builds_without_warnings_and_internal_links_resolve(tmp_path: Path)
     assert (html / "_static" / mathjax_offline.SCRIPT_PATH).exists()
     broken = broken_internal_links(html)
     assert not broken, "broken internal links:\n" + "\n".join(broken)
+    check_built_pages(html, config)
+
+
+def check_built_pages(html: Path, config: dict) -> None:
+    """The chapters' nntrain references link to the API pages; one Thebe config per page;
+    each chapter's .ipynb is published and its Colab/Binder buttons open it."""
+    role = re.compile(r"\{(?:func|class|mod|meth)\}`")
+    expected = sum(len(role.findall(chapter_text(stem))) for stem in ["intro", *CHAPTERS])
+    linked = 0
+    branch = config["sphinx"]["config"]["nntrain_site_branch"]
+    slug = config["repository"]["url"].removeprefix("https://github.com/")
+    for stem in ["intro", *CHAPTERS]:
+        page = (html / "book" / f"{stem}.html").read_text(encoding="utf-8")
+        linked += len(re.findall(r'<a class="reference internal" href="api/[^"]+#nntrain', page))
+        assert page.count("const THEBE_JS_URL") == 1, f"{stem}: Thebe configured twice"
+        notebook = json.loads((html / "_sources" / "book" / f"{stem}.ipynb").read_text())
+        assert notebook_links.SETUP_TAG in notebook["cells"][0]["metadata"]["tags"]
+        assert (f"/github/{slug}/blob/{branch}/_sources/book/{stem}.ipynb") in page, stem
+        assert f"urlpath=lab/tree/book/{stem}.ipynb" in page, stem
+    assert linked >= expected > 0, f"{linked} links to the API reference for {expected} roles"
