@@ -498,9 +498,13 @@ def diagnose_learning_curve(
     1. ``"diverged"``: ``L`` has inf/NaN or ends above its start.
     2. ``"bad_init"``: ``L`` takes more than ``flat_start * n`` epochs to make
        10% of its total decrease (flat, then a late drop).
-    3. ``"overfitting"``: the validation loss ends ``overfit_rise`` (relative)
-       above its minimum while the training loss kept falling, or the final
-       train-minus-val accuracy gap exceeds ``overfit_gap``.
+    3. ``"overfitting"``: the validation loss turned up and stayed up — even
+       its *lowest* value during the tail is ``overfit_rise`` (relative) above
+       its lowest value before the tail — while the training loss kept falling
+       past the epoch of the validation minimum; or the final train-minus-val
+       accuracy gap exceeds ``overfit_gap``. (Comparing minima, not the last
+       value with the minimum, keeps a flat but noisy validation loss from
+       counting as a rise.)
     4. ``"decayed_too_early"``: the rate dropped by at least 2x in one step
        after a stretch at a constant rate, while ``L`` was still falling, and
        ``L`` fell more slowly afterwards than before.
@@ -532,9 +536,11 @@ def diagnose_learning_curve(
     if total > 0 and first_progress > max(1, flat_start * n):
         return "bad_init"
 
-    if c.val_loss is not None:
-        best = min(range(len(c.val_loss)), key=c.val_loss.__getitem__)
-        if c.val_loss[-1] > (1 + overfit_rise) * c.val_loss[best] and loss[-1] < loss[best]:
+    if c.val_loss is not None and len(c.val_loss) > c.tail:
+        before, tail = c.val_loss[: -c.tail], c.val_loss[-c.tail :]
+        best = min(range(len(before)), key=before.__getitem__)
+        rose = min(tail) > (1 + overfit_rise) * before[best]
+        if rose and best < len(loss) and loss[-1] < loss[best]:
             return "overfitting"
     accuracies = c.train_acc is not None and c.val_acc is not None
     if accuracies and c.train_acc[-1] - c.val_acc[-1] > overfit_gap:
