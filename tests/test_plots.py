@@ -12,6 +12,11 @@ import pytest
 import torch
 
 from nntrain.plots import (
+    BOOK_DPI,
+    BOOK_STYLE,
+    BOOK_WIDTH,
+    book_style,
+    fit_width,
     plot_histograms,
     plot_learning_curves,
     plot_schedules,
@@ -91,3 +96,30 @@ def test_trajectories_over_contours():
     assert len(ax.collections) > 0  # contour lines drawn
     ax2 = plot_trajectories(bowl, {"sgd": path}, xlim=(-3, 3), ylim=(-1, 2), log_levels=False)
     assert ax2.get_xlim() == (-3, 3)
+
+
+def test_book_style_fits_the_column():
+    with plt.rc_context():
+        book_style()
+        assert plt.rcParams["figure.figsize"][0] == BOOK_WIDTH <= 6.9
+        assert plt.rcParams["figure.dpi"] == BOOK_DPI == 100
+        assert plt.rcParams["savefig.bbox"] == "tight"
+        assert plt.rcParams["font.size"] >= 9 and plt.rcParams["legend.fontsize"] >= 8
+        fig = plt.figure()
+        assert fig.get_size_inches()[0] * fig.dpi <= 690  # pixels of the 688 px column
+    assert set(BOOK_STYLE) <= set(plt.rcParams)
+
+
+def test_fit_width_keeps_the_aspect_and_caps_the_width():
+    assert fit_width(4.0, 3.0) == (4.0, 3.0)
+    w, h = fit_width(13.6, 3.2)
+    assert w == BOOK_WIDTH and h == pytest.approx(1.6)
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 6])
+def test_new_figures_are_no_wider_than_the_column(n):
+    values = {f"layer {i}": np.arange(10.0) for i in range(n)}
+    axes = plot_histograms(values)
+    assert axes[0].figure.get_size_inches()[0] <= BOOK_WIDTH + 1e-9
+    axes = plot_learning_curves(_history())
+    assert axes[0].figure.get_size_inches()[0] <= BOOK_WIDTH + 1e-9

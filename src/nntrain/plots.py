@@ -13,6 +13,8 @@ plot_histograms
     One histogram per layer (activations or gradients), with mean and std in the titles.
 plot_trajectories
     Optimiser trajectories over the contour plot of a 2-D function.
+book_style
+    The book's matplotlib defaults: figures sized for its 688-pixel text column, legible fonts.
 """
 
 from __future__ import annotations
@@ -25,7 +27,34 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 
-__all__ = ["plot_histograms", "plot_learning_curves", "plot_schedules", "plot_trajectories"]
+__all__ = [
+    "BOOK_DPI", "BOOK_STYLE", "BOOK_WIDTH", "book_style",
+    "plot_histograms", "plot_learning_curves", "plot_schedules", "plot_trajectories",
+]
+
+# The book's text column is 688 CSS pixels wide (sphinx-book-theme at 1280 px); a figure drawn
+# 6.8 in wide at 100 dpi fills it at its natural size, so 10-point text stays 10-point text.
+BOOK_WIDTH = 6.8
+BOOK_DPI = 100
+BOOK_STYLE: dict[str, Any] = {
+    "figure.figsize": (BOOK_WIDTH, 3.2),
+    "figure.dpi": BOOK_DPI,
+    "savefig.dpi": BOOK_DPI,
+    "savefig.bbox": "tight",
+    "figure.constrained_layout.use": True,
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.framealpha": 0.85,
+    "lines.linewidth": 1.6,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 _METRIC_LABELS = {"loss": "cross-entropy loss", "acc": "accuracy"}
 
@@ -35,8 +64,26 @@ def _get(history: Any, key: str) -> list[float]:
     return list(value) if value is not None else []
 
 
-def _new_axes(n: int, size: tuple[float, float] = (4.2, 3.2)) -> np.ndarray:
-    fig, axes = plt.subplots(1, n, figsize=(size[0] * n, size[1]), squeeze=False,
+def book_style() -> None:
+    """Set matplotlib's defaults to :data:`BOOK_STYLE` (each chapter calls it once, at the top).
+
+    Figures default to :data:`BOOK_WIDTH` inches at :data:`BOOK_DPI` dpi, the width of the book's
+    text column, with a tight bounding box, constrained layout and 9-10 point text.
+    """
+    plt.rcParams.update(BOOK_STYLE)
+
+
+def fit_width(width: float, height: float, max_width: float = BOOK_WIDTH) -> tuple[float, float]:
+    """``(width, height)`` scaled down, aspect kept, so that the width is at most ``max_width``."""
+    if width <= max_width:
+        return width, height
+    return max_width, height * max_width / width
+
+
+def _new_axes(n: int, size: tuple[float, float] = (3.4, 2.8)) -> np.ndarray:
+    """``n`` Axes side by side in a new figure, each ``size`` inches, the row no wider than the
+    book's column (panels shrink, aspect kept)."""
+    fig, axes = plt.subplots(1, n, figsize=fit_width(size[0] * n, size[1]), squeeze=False,
                              layout="constrained")
     return axes[0]
 
@@ -93,7 +140,7 @@ def plot_schedules(
     an already computed sequence of learning rates.
     """
     if ax is None:
-        ax = _new_axes(1, (6.0, 3.4))[0]
+        ax = _new_axes(1, (BOOK_WIDTH, 3.2))[0]
     for name, schedule in schedules.items():
         if callable(schedule):
             if total_steps is None:
@@ -166,7 +213,7 @@ def plot_trajectories(
     with a margin unless ``xlim``/``ylim`` are given.
     """
     if ax is None:
-        ax = _new_axes(1, (5.5, 4.5))[0]
+        ax = _new_axes(1, (5.0, 4.0))[0]
     paths = {k: (v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v))
              for k, v in trajectories.items()}
     points = np.concatenate([p for p in paths.values()] + ([np.asarray([minimum])]
