@@ -175,10 +175,14 @@ def test_glue_helpers_find_roles_directives_calls_and_values() -> None:
          "data": {"text/plain": ["<Figure size 640x480 ", "with 1 Axes>"], "image/png": "x"}},
         {"output_type": "display_data", "metadata": {"scrapbook": {"name": "pair"}},
          "data": {"text/plain": "(1, 'a')"}},
+        {"output_type": "display_data",  # glue(..., display=False)
+         "metadata": {"scrapbook": {"name": "hidden",
+                                    "mime_prefix": "application/papermill.record/"}},
+         "data": {"application/papermill.record/text/plain": "-2.5e-08"}},
         {"output_type": "stream", "name": "stdout", "text": "0.5\n"},
     ]
     assert glued_values(outputs) == {"acc": 0.93, "fig": "<Figure size 640x480 with 1 Axes>",
-                                     "pair": (1, "a")}
+                                     "pair": (1, "a"), "hidden": -2.5e-08}
 
 
 def test_claims_files_define_check() -> None:

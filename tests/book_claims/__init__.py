@@ -41,10 +41,14 @@ def glued_values(outputs: Iterable[Mapping[str, Any]]) -> dict[str, object]:
     """Every value glued in ``outputs`` (the outputs of all code cells), by glue name."""
     glued: dict[str, object] = {}
     for output in outputs:
-        name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+        scrapbook = output.get("metadata", {}).get("scrapbook", {})
+        name = scrapbook.get("name")
         if name is None:
             continue
-        text = output.get("data", {}).get("text/plain", "")
+        # glue(..., display=False) stores its MIME types under application/papermill.record/
+        prefix = scrapbook.get("mime_prefix", "")
+        data = output.get("data", {})
+        text = data.get(f"{prefix}text/plain", data.get("text/plain", ""))
         text = "".join(text) if isinstance(text, list) else str(text)
         try:
             glued[name] = ast.literal_eval(text)
