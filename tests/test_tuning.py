@@ -265,6 +265,25 @@ def test_a_flat_noisy_validation_loss_is_not_overfitting():
     assert T.diagnose_learning_curve(history) != "overfitting"
 
 
+def test_an_explosion_inside_the_first_epoch_is_diverged():
+    # the epoch means hide it (the first epoch's mean is huge, then the dead network sits
+    # at log C, below it); the per-step loss shows it
+    history = {"train_loss": [5e5, 2.4, 2.35, 2.34, 2.34], "lr": [3.0] * 5,
+               "step_loss": [2.3, 2.2, 1e7, 2.4, 2.3]}
+    assert T.diagnose_learning_curve(history) == "diverged"
+    history["step_loss"] = [2.3, 2.2, 2.0, 1.5, 1.0]
+    assert T.diagnose_learning_curve(history) != "diverged"
+
+
+def test_a_noisy_plateau_is_a_plateau():
+    # flat at 0.2 after a fast drop, with noise: the last value is below the tail's first,
+    # but the tail's best does not improve on the best before it
+    noise = [0.05 * math.sin(1.9 * t) for t in EPOCHS]
+    loss = [0.2 + e + 1.1 * math.exp(-t / 2) for t, e in zip(EPOCHS, noise, strict=True)]
+    assert loss[-10] - loss[-1] > 0.02 * (loss[0] - min(loss))  # the old measure saw progress
+    assert T.diagnose_learning_curve({"train_loss": loss, "lr": [1.0] * N}) == "plateau"
+
+
 def test_diagnose_overfitting_from_the_accuracy_gap_and_input_checks():
     loss = [0.05 + 2.25 * math.exp(-t / 4) for t in EPOCHS]
     history = {"train_loss": loss, "train_acc": [1.0] * N, "val_acc": [0.8] * N, "lr": COSINE_LR}

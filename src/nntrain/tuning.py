@@ -470,11 +470,13 @@ class _Curve:
         self.tail = max(3, len(self.loss) // 3)
 
     def tail_progress(self) -> float:
-        """Share of the whole decrease of the loss made during the last third of training."""
+        """Share of the whole decrease of the loss made during the last third of training:
+        how far the tail's best value improved on the best value before it (best values, so
+        that epoch-to-epoch noise on a flat curve does not count as progress)."""
         total = self.loss[0] - min(self.loss)
         if total <= 0:
             return 0.0
-        return (self.loss[-self.tail] - self.loss[-1]) / total
+        return max(0.0, min(self.loss[: -self.tail]) - min(self.loss[-self.tail :])) / total
 
 
 def diagnose_learning_curve(
@@ -486,6 +488,7 @@ def diagnose_learning_curve(
     flat_tail: float = 0.02,
     improving_tail: float = 0.1,
     plateau_level: float = 0.1,
+    explode_factor: float = 10.0,
 ) -> str:
     """Name what a learning curve shows, following the lectures' gallery.
 
@@ -495,7 +498,9 @@ def diagnose_learning_curve(
     The first rule that matches decides (``L`` the training loss, ``n`` its
     length, "tail" the last third):
 
-    1. ``"diverged"``: ``L`` has inf/NaN or ends above its start.
+    1. ``"diverged"``: ``L`` has inf/NaN or ends above its start, or the per-step loss
+       ``step_loss`` (when recorded) is non-finite or rose above ``explode_factor`` times its
+       first value (an explosion inside the first epoch that the epoch means hide).
     2. ``"bad_init"``: ``L`` takes more than ``flat_start * n`` epochs to make
        10% of its total decrease (flat, then a late drop).
     3. ``"overfitting"``: the validation loss turned up and stayed up — even
@@ -513,6 +518,9 @@ def diagnose_learning_curve(
        ``plateau_level`` times its start.
     6. ``"underfitting"``: the tail still made more than ``improving_tail``
        of the total decrease (no large gap, or rule 3 would have fired).
+
+    The progress of the tail is the amount by which its lowest ``L`` improves on the
+    lowest ``L`` before it, as a share of the total decrease.
     7. ``"healthy"`` otherwise.
 
     :data:`CURVE_ADVICE` maps each label to what to try.
@@ -529,6 +537,10 @@ def diagnose_learning_curve(
     )
     n = len(loss)
     if not all(math.isfinite(v) for v in loss) or loss[-1] > loss[0]:
+        return "diverged"
+    steps = _series(history, "step_loss")
+    if steps is not None and (not all(math.isfinite(v) for v in steps)
+                              or max(steps) > explode_factor * steps[0]):
         return "diverged"
 
     total = loss[0] - min(loss)
