@@ -123,3 +123,11 @@ def test_new_figures_are_no_wider_than_the_column(n):
     assert axes[0].figure.get_size_inches()[0] <= BOOK_WIDTH + 1e-9
     axes = plot_learning_curves(_history())
     assert axes[0].figure.get_size_inches()[0] <= BOOK_WIDTH + 1e-9
+
+
+def test_histograms_of_many_layers_wrap_into_rows_of_three():
+    axes = plot_histograms([np.arange(5.0)] * 5)
+    assert len(axes) == 5
+    fig = axes[0].figure
+    assert len([a for a in fig.axes if a.axison]) == 5  # the sixth cell is switched off
+    assert len({round(a.get_position().y0, 3) for a in axes}) == 2  # two rows

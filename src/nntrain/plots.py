@@ -158,6 +158,18 @@ def plot_schedules(
     return ax
 
 
+def _new_grid(n: int, size: tuple[float, float], max_cols: int) -> np.ndarray:
+    """``n`` Axes in rows of at most ``max_cols``, each ``size`` inches, the figure no wider than
+    the book's column; spare cells of the last row are switched off."""
+    cols = min(n, max_cols)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=fit_width(size[0] * cols, size[1] * rows),
+                             squeeze=False, layout="constrained")
+    for a in axes.flat[n:]:
+        a.set_axis_off()
+    return axes.flat[:n]
+
+
 def plot_histograms(
     values: Mapping[str, torch.Tensor | np.ndarray] | Sequence[torch.Tensor | np.ndarray],
     bins: int = 50,
@@ -171,12 +183,12 @@ def plot_histograms(
     ``values`` is ``{name: tensor}`` or a list (named "layer 1", "layer 2", …). Each panel's title
     gives the entry's mean and standard deviation, the numbers the initialisation chapter reads
     off (a std shrinking layer by layer means vanishing activations). ``range`` fixes a common
-    x-range so panels compare.
+    x-range so panels compare. A new figure puts at most three panels in a row.
     """
     if not isinstance(values, Mapping):
         values = {f"layer {i}": v for i, v in enumerate(values, start=1)}
     if axes is None:
-        axes = _new_axes(len(values), (2.6, 2.4))
+        axes = _new_grid(len(values), (2.2, 1.9), max_cols=3)
         if sharey:
             for a in axes[1:]:
                 a.sharey(axes[0])
