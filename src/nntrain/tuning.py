@@ -485,7 +485,7 @@ def diagnose_learning_curve(
     flat_start: float = 0.2,
     overfit_rise: float = 0.1,
     overfit_gap: float = 0.1,
-    flat_tail: float = 0.02,
+    flat_tail: float = 0.05,
     improving_tail: float = 0.1,
     plateau_level: float = 0.1,
     explode_factor: float = 10.0,
