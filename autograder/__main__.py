@@ -1,7 +1,7 @@
-"""``python -m autograder``: see :mod:`autograder.cli`."""
+"""``python -m autograder``: see :mod:`autograder.commands`."""
 
 import sys
 
-from autograder.cli import main
+from autograder.commands import main
 
 sys.exit(main())

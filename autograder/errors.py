@@ -4,9 +4,13 @@ Student code never runs in the grader's process: it runs in a sandboxed child
 (:mod:`autograder.sandbox`), and whatever goes wrong there comes back as one of
 these exceptions.  A hidden-suite test that receives one fails, and the grader
 reports the exception's message, which is written for the student.
+:class:`TransportError` (a value outside the safe format) is defined once, beside
+the format itself, and re-exported here.
 """
 
 from __future__ import annotations
+
+from autograder.sandbox.inside.transport import TransportError
 
 
 class GraderError(Exception):
@@ -46,7 +50,7 @@ class StudentError(GraderError):
         super().__init__(f"{prefix}{type_name}: {message}" if message else f"{prefix}{type_name}")
 
     @property
-    def message(self) -> str:  # the student's exception message alone, as GRADER.md promises
+    def message(self) -> str:  # the student's exception message alone (autograder/DESIGN.md)
         return self._message
 
 
@@ -69,10 +73,6 @@ class ForbiddenCall(GraderError):
             f"{subject} {how} `{name}`, which this assignment forbids; "
             "implement it with elementary tensor operations"
         )
-
-
-class TransportError(GraderError):
-    """A value could not be sent to or received from the child in the safe format."""
 
 
 __all__ = [

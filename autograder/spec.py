@@ -10,15 +10,21 @@ COURSE.md's "Graded API".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+# The grade_id of the locked cell that holds the imports a student may use.
+IMPORTS_CELL_ID = "imports"
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
 class Part:
     """One graded function (or class) of an assignment.
 
-    ``name`` is the function's name, the ``grade_id`` of its answer cell, and
-    (prefixed with ``test_``) the ``grade_id`` of the visible-test cell that
-    follows it.  ``points`` is what the hidden suite awards for it.
+    ``name`` is the function's name; :attr:`answer_cell_id` and :attr:`test_cell_id`
+    are the ``grade_id`` of its answer cell and of the visible-test cell that follows
+    it (the only place these ids are built).  ``points`` is what the hidden suite
+    awards for it.
     """
 
     name: str
@@ -175,3 +181,13 @@ def get_assignment(name: str) -> Assignment:
     except KeyError:
         valid = ", ".join(ASSIGNMENTS)
         raise KeyError(f"unknown assignment {name!r}; expected one of: {valid}") from None
+
+
+def solution_path(assignment: str, root: Path = REPO_ROOT) -> Path:
+    """The nbgrader source notebook (with solutions) of ``assignment``."""
+    return root / "solutions" / "source" / assignment / f"{assignment}.ipynb"
+
+
+def release_path(assignment: str, root: Path = REPO_ROOT) -> Path:
+    """The released student notebook of ``assignment``."""
+    return root / "assignments" / assignment / f"{assignment}.ipynb"

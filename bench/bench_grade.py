@@ -3,7 +3,7 @@
 For each assignment the solution notebook is graded (after one warm-up run) in
 one grader process, as ``grade-batch`` workers do:
 
-* **sandboxed**: the real path (:func:`autograder.runner.run_suite`): load and
+* **sandboxed**: the real path (:func:`autograder.grading.runner.run_suite`): load and
   check the notebook, fork a sandboxed child from the zygote, run the suite with
   every student call going through the child;
 * **in-process**: the same suite with the same pytest options, but the student's
@@ -41,11 +41,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from autograder.loader import load_submission  # noqa: E402
-from autograder.notebook import solution_path  # noqa: E402
-from autograder.runner import GradingPlugin, pytest_args, run_suite  # noqa: E402
-from autograder.sandbox import CallInfo, Limits, Sandbox, Zygote, _changed  # noqa: E402
-from autograder.spec import ASSIGNMENTS, get_assignment  # noqa: E402
+from autograder.grading.plugin import GradingPlugin  # noqa: E402
+from autograder.grading.runner import pytest_args, run_suite  # noqa: E402
+from autograder.intake.loader import load_submission  # noqa: E402
+from autograder.sandbox.handles import CallInfo  # noqa: E402
+from autograder.sandbox.handles import changed as _changed  # noqa: E402
+from autograder.sandbox.inside.limits import Limits  # noqa: E402
+from autograder.sandbox.session import Sandbox  # noqa: E402
+from autograder.sandbox.zygote import Zygote  # noqa: E402
+from autograder.spec import ASSIGNMENTS, get_assignment, solution_path  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "grade.json"

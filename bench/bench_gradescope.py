@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from autograder.gradescope import build_zip, simulate  # noqa: E402
+from autograder.gradescope.build import build_zip, simulate  # noqa: E402
 from autograder.spec import ASSIGNMENTS  # noqa: E402
 
 GRADESCOPE_MEMORY_MB = 768

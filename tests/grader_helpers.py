@@ -1,4 +1,4 @@
-"""Helpers for tests of the grader and of the hidden suites (GRADER.md, "Test helpers").
+"""Helpers for tests of the grader and of the hidden suites (autograder/DESIGN.md).
 
 ``make_submission`` writes a copy of an assignment's solution (or released)
 notebook with the answer cells of some parts replaced; ``grade_notebook`` grades
@@ -14,9 +14,32 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.notebook import release_path, solution_path
-from autograder.runner import grade_submission
-from autograder.sandbox import Limits
+import nbformat
+
+from autograder.config import GradingConfig
+from autograder.grading.runner import grade_submission
+from autograder.intake.cells import grade_id, imports_cell, select_answer_cells
+from autograder.spec import get_assignment, release_path, solution_path
+
+
+def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """A notebook as nbformat version 4."""
+    return nbformat.read(str(path), as_version=4)
+
+
+def find_cell(nb: nbformat.NotebookNode, wanted_id: str) -> nbformat.NotebookNode | None:
+    """The first cell (code or markdown) whose ``grade_id`` is ``wanted_id``, or ``None``."""
+    return next((cell for cell in nb.cells if grade_id(cell) == wanted_id), None)
+
+
+def graded_cells(nb: nbformat.NotebookNode, assignment: str) -> list[nbformat.NotebookNode]:
+    """What the grader runs: the imports cell and each part's answer cell, in notebook order."""
+    spec = get_assignment(assignment)
+    chosen = {choice.index for choice in select_answer_cells(nb.cells, spec).values()}
+    imports = imports_cell(nb.cells)
+    if imports is not None:
+        chosen.add(imports)
+    return [nb.cells[i] for i in sorted(chosen)]
 
 
 def _grade_id(cell: dict[str, Any]) -> str | None:
@@ -78,15 +101,14 @@ def write_notebook(path: str | Path, cells: Iterable[tuple[str | None, str]], *,
 def grade_notebook(assignment: str, path: str | Path, **options: Any) -> dict[str, Any]:
     """The results.json dict of ``path``, through the real grader code path.
 
-    Options are those of :func:`autograder.runner.run_suite` (``device``,
-    ``limits``, ``suite_dir``, ``isolation``, ``audit``, ...) plus shortcuts for
-    the limits: ``call_timeout``, ``total_timeout``, ``memory_mb``.
+    Options: the settings of :class:`autograder.config.GradingConfig` (``device``,
+    ``limits``, ``isolation``, ``audit``, ``visibility``, ...), shortcuts for the
+    limits (``call_timeout``, ``total_timeout``, ``memory_mb``), and those of
+    :func:`autograder.grading.runner.run_suite` (``suite_dir``, ``hide``).
     """
-    shortcuts = {key: options.pop(key) for key in ("call_timeout", "total_timeout", "memory_mb")
-                 if key in options}
-    if shortcuts:
-        limits = options.pop("limits", None) or Limits()
-        for key, value in shortcuts.items():
-            setattr(limits, key, value)
-        options["limits"] = limits
-    return grade_submission(assignment, path, **options)
+    config = options.pop("config", None) or GradingConfig()
+    settings = {key: options.pop(key) for key in list(options)
+                if key not in ("suite_dir", "hide")}
+    if settings:
+        config = config.replace(**settings)
+    return grade_submission(assignment, path, config, **options)

@@ -19,21 +19,18 @@ import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
+from grader_helpers import find_cell, graded_cells, read_notebook
 
-from autograder.guards import static_check
-from autograder.notebook import (
-    answer_cells,
-    find_cell,
-    grade_id,
-    graded_cells,
-    imports_cell,
-    nbgrader_metadata,
-    read_notebook,
+from autograder.commands.release import build_source, grading_markdown, notebook_text
+from autograder.intake.cells import grade_id, nbgrader_metadata, select_answer_cells
+from autograder.intake.static_check import static_check
+from autograder.spec import (
+    ASSIGNMENTS,
+    IMPORTS_CELL_ID,
+    get_assignment,
     release_path,
     solution_path,
 )
-from autograder.release import build_source, grading_markdown, notebook_text
-from autograder.spec import ASSIGNMENTS, get_assignment
 
 NAMES = sorted(ASSIGNMENTS)
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.DOTALL)
@@ -44,7 +41,7 @@ def _load(assignment: str) -> dict:
     spec = get_assignment(assignment)
     nb = read_notebook(solution_path(assignment))
     namespace: dict = {"__name__": f"solution_{assignment}"}
-    for cell in graded_cells(nb, [part.name for part in spec.parts]):
+    for cell in graded_cells(nb, spec.name):
         exec(compile(cell.source, f"<{assignment}:{grade_id(cell)}>", "exec"), namespace)
     return namespace
 
@@ -89,7 +86,7 @@ def test_cells_follow_the_spec(assignment: str) -> None:
     spec = get_assignment(assignment)
     for nb in (read_notebook(solution_path(assignment)), read_notebook(release_path(assignment))):
         nbformat.validate(nb)
-        imports = imports_cell(nb)
+        imports = find_cell(nb, IMPORTS_CELL_ID)
         assert imports is not None and imports.cell_type == "code"
         meta = nbgrader_metadata(imports)
         assert meta["locked"] and not meta["solution"] and not meta["grade"]
@@ -135,7 +132,7 @@ def test_no_forbidden_name_in_the_graded_cells(assignment: str) -> None:
     spec = get_assignment(assignment)
     for path in (solution_path(assignment), release_path(assignment)):
         cells = [(grade_id(cell) or "?", cell.source)
-                 for cell in graded_cells(read_notebook(path), [p.name for p in spec.parts])]
+                 for cell in graded_cells(read_notebook(path), spec.name)]
         report = static_check(cells, spec.forbidden, spec.forbidden_tensor_methods)
         found = report.summary([part.name for part in spec.parts])
         found += [f.describe() for f in report.loose]
@@ -170,8 +167,9 @@ def test_answer_cells_fall_back_to_the_defining_cell() -> None:
     nb = read_notebook(solution_path("a3_optim_schedules"))
     cell = find_cell(nb, "adam")
     cell.metadata = {}  # a student copied the cell and lost nbgrader's metadata
-    found = answer_cells(nb, ["adam", "adagrad", "not_a_part"])
-    assert found["adam"] == [cell] and len(found["adagrad"]) == 1 and found["not_a_part"] == []
+    found = select_answer_cells(nb.cells, get_assignment("a3_optim_schedules"))
+    assert nb.cells[found["adam"].index] is cell and found["adam"].how == "definition"
+    assert found["adagrad"].how == "metadata"
 
 
 # ============================================================================ a1 solution

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.feedback import render_feedback
-from autograder.results import validate
-from autograder.submissions import discover_submissions
+from autograder.intake.submissions import discover_submissions
+from autograder.report.feedback import render_feedback
+from autograder.report.results import validate
 
 REPO = Path(__file__).resolve().parent.parent
 A1 = "a1_activations_init"

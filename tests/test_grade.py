@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from grader_helpers import grade_notebook, write_notebook
 
-from autograder.results import validate
+from autograder.report.results import validate
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).resolve().parent / "grader_suites" / "a3_optim_schedules"
@@ -182,8 +182,7 @@ def test_the_cli_exits_non_zero_when_the_grader_fails(tmp_path):
 
 @pytest.mark.slow
 def test_check_every_solution_scores_full_marks_and_every_stub_zero(capsys):
-    from autograder import check
-    from autograder.cli import build_parser
+    from autograder.commands import build_parser, check
 
     args = build_parser().parse_args(["check", "--timeout", "30"])
     assert check.run(args) == 0, capsys.readouterr().out

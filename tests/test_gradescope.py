@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.gradescope import build_zip, simulate
-from autograder.gradescope_run import apply_visibility, find_notebook
-from autograder.results import validate
+from autograder.config import GradingConfig
+from autograder.gradescope.build import build_zip, read_config, simulate
+from autograder.gradescope.run import apply_visibility, find_notebook
+from autograder.report.results import validate
 
 REPO = Path(__file__).resolve().parent.parent
 A2 = "a2_regularization"
@@ -21,23 +22,27 @@ SOLUTION = REPO / "solutions" / "source" / A2 / f"{A2}.ipynb"
 
 @pytest.fixture(scope="module")
 def zip_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_zip(A2, tmp_path_factory.mktemp("zip"), test_visibility="after_published")
+    return build_zip(A2, tmp_path_factory.mktemp("zip"),
+                     GradingConfig(test_visibility="after_published"))
 
 
-def test_zip_holds_the_scripts_grader_suites_and_package_but_no_solutions(zip_path: Path) -> None:
+def test_zip_holds_the_scripts_grader_and_its_own_suite_only(zip_path: Path) -> None:
     with zipfile.ZipFile(zip_path) as archive:
         names = set(archive.namelist())
-        config = json.loads(archive.read("gradescope.json"))
+        assignment, config = read_config(archive.read("gradescope.json").decode())
         setup = archive.read("setup.sh").decode()
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
     assert {"setup.sh", "run_autograder", "gradescope.json", "pyproject.toml"} <= names
-    assert "autograder/runner.py" in names and "src/nntrain/regularization.py" in names
-    assert any(n.startswith(f"autograder/suites/{A2}/test_") for n in names)
+    assert "autograder/grading/runner.py" in names and "autograder/DESIGN.md" in names
+    assert any(n.startswith(f"autograder/grading/suites/{A2}/test_") for n in names)
+    # Only this assignment's suite; no nntrain (no suite uses it as an oracle).
+    others = [n for n in names if n.startswith("autograder/grading/suites/")
+              and not n.startswith(f"autograder/grading/suites/{A2}/")]
+    assert others == [] and not any(n.startswith("src/") for n in names)
     assert not any(n.startswith(("solutions/", "book/", "tests/")) for n in names)
     assert not any("__pycache__" in n for n in names)
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
-    assert config == {"assignment": A2, "test_visibility": "after_published",
-                      "visibility": "visible", "device": "auto"}
+    assert assignment == A2 and config == GradingConfig(test_visibility="after_published")
     assert "torch==2.13.0" in setup and "whl/cpu" in setup and '".[grader]"' in setup
     checked = subprocess.run(["bash", "-n", "-c", setup], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
@@ -52,7 +57,8 @@ def test_the_submission_is_found_or_a_reason_given(tmp_path: Path) -> None:
     path, reason = find_notebook(tmp_path, A2)
     assert path is None and f"{A2}.ipynb" in reason
     results = apply_visibility({"score": 1, "tests": [{"name": "t", "score": 1}]},
-                               {"visibility": "hidden", "test_visibility": "after_due_date"})
+                               GradingConfig(visibility="hidden",
+                                             test_visibility="after_due_date"))
     assert results["tests"][0]["visibility"] == "after_due_date"
     assert results["visibility"] == "hidden"
 

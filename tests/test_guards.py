@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from autograder.errors import ForbiddenCall, StudentError
-from autograder.guards import is_forbidden, static_check
-from autograder.sandbox import Limits, Sandbox
+from autograder.intake.static_check import static_check
+from autograder.sandbox.inside.limits import Limits
+from autograder.sandbox.inside.runtime_guard import is_forbidden
+from autograder.sandbox.session import Sandbox
 from autograder.spec import get_assignment
 
 A1 = get_assignment("a1_activations_init")

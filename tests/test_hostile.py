@@ -16,13 +16,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from grader_helpers import grade_notebook, make_submission
+from grader_helpers import find_cell, grade_notebook, make_submission, read_notebook
 from hostile.cases import CASES
 
-from autograder.notebook import find_cell, read_notebook, solution_path
-from autograder.results import validate, write_results
-from autograder.sandbox import Limits
-from autograder.spec import get_assignment
+from autograder.report.results import validate, write_results
+from autograder.sandbox.inside.limits import Limits
+from autograder.spec import get_assignment, solution_path
 
 REPO = Path(__file__).resolve().parent.parent
 A3 = get_assignment("a3_optim_schedules")
@@ -39,7 +38,7 @@ def solution_cells() -> dict[str, str]:
 def _traces(tag: str, root: Path) -> list[Path]:
     candidates = [REPO / "pwned", Path(f"/etc/pwned-{tag}"), Path(f"/var/tmp/pwned-{tag}"),
                   Path(f"/dev/shm/pwned-{tag}"),
-                  REPO / "autograder" / "suites" / A3.name / "pwned.py",
+                  REPO / "autograder" / "grading" / "suites" / A3.name / "pwned.py",
                   Path("/autograder/results/results.json")]
     found = [path for path in candidates if path.exists()]
     return found + [path for path in root.rglob("*") if path.name in ("pwned", "marker")]

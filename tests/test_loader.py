@@ -8,7 +8,7 @@ import time
 import pytest
 from grader_helpers import write_notebook
 
-from autograder.loader import load_submission, strip_ipython_syntax
+from autograder.intake.loader import load_submission, strip_ipython_syntax
 from autograder.spec import get_assignment
 
 A3 = get_assignment("a3_optim_schedules")
@@ -132,3 +132,48 @@ def test_an_unreadable_file_is_refused(tmp_path, monkeypatch):
 
     monkeypatch.setattr(type(path), "open", refuse)
     assert "cannot be read (Permission denied)" in load_submission(path, A3).fatal
+
+
+# ---------------------------------------------------------------------------- one rule for cells
+def _grader_and_validate_choose(path) -> tuple[dict[str, int], dict[str, int]]:
+    """The cell index each part gets from the grader's loader and from validate's rule."""
+    import nbformat
+
+    from autograder.intake.cells import select_answer_cells
+
+    submission = load_submission(path, A3)
+    graded = {cell.name: cell.index for cell in submission.cells if cell.name != "imports"}
+    nb = nbformat.read(str(path), as_version=4)
+    chosen = {name: choice.index for name, choice in select_answer_cells(nb.cells, A3).items()}
+    return graded, chosen
+
+
+def test_an_answer_cell_with_an_id_nbgrader_made_up_is_found_by_grader_and_validate(tmp_path):
+    path = write_notebook(tmp_path / "a.ipynb", [
+        ("imports", "import math"),
+        ("cell-3f2a", "def step_lr(t, base_lr, step_size, gamma=0.1):\n"
+                      "    return base_lr * gamma ** (t // step_size)"),
+        ("test_step_lr", "assert step_lr(0, 1.0, 2) == 1.0"),
+    ])
+    graded, chosen = _grader_and_validate_choose(path)
+    assert graded == chosen == {"step_lr": 1}
+
+
+def test_a_visible_test_cell_or_another_parts_cell_is_never_an_answer(tmp_path):
+    path = write_notebook(tmp_path / "a.ipynb", [
+        ("imports", "import math"),
+        ("cosine_lr", "def cosine_lr(*a, **k):\n    return 0.0\n\n"
+                      "def step_lr(*a, **k):\n    return 'from the cosine cell'"),
+        ("test_step_lr", "def step_lr(*a, **k):\n    return 'from the test cell'"),
+    ])
+    graded, chosen = _grader_and_validate_choose(path)
+    assert graded == chosen == {"cosine_lr": 1}
+    assert "step_lr" in load_submission(path, A3).missing
+
+
+def test_cell_ids_come_from_the_spec(tmp_path):
+    from autograder.spec import IMPORTS_CELL_ID
+
+    part = A3.part("adam")
+    assert (IMPORTS_CELL_ID, part.answer_cell_id, part.test_cell_id) == (
+        "imports", "adam", "test_adam")

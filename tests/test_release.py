@@ -15,11 +15,12 @@ import sys
 
 import nbformat
 import pytest
+from grader_helpers import find_cell, read_notebook
 
-from autograder import release
-from autograder.notebook import find_cell, nbgrader_metadata, read_notebook, release_path
-from autograder.notebook import solution_path as source_path
-from autograder.spec import ASSIGNMENTS, get_assignment
+from autograder.commands import release
+from autograder.intake.cells import nbgrader_metadata
+from autograder.spec import ASSIGNMENTS, get_assignment, release_path
+from autograder.spec import solution_path as source_path
 
 NAMES = sorted(ASSIGNMENTS)
 

@@ -15,8 +15,11 @@ import pytest
 import torch
 
 from autograder.errors import MissingPart, SandboxCrashed, StudentError, StudentTimeout
-from autograder.sandbox import Handle, Limits, Sandbox, Zygote
-from autograder.transport import Table
+from autograder.sandbox.handles import Handle
+from autograder.sandbox.inside.limits import Limits
+from autograder.sandbox.inside.transport import Table
+from autograder.sandbox.session import Sandbox
+from autograder.sandbox.zygote import Zygote
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -314,12 +317,12 @@ def test_the_repository_is_not_visible_in_the_child(kernel_box):
         assert "FileNotFoundError" in str(error)
     else:
         assert listing in ([], [".venv"])
-    for secret in ("autograder/spec.py", "autograder/suites/conftest.py",
+    for secret in ("autograder/spec.py", "autograder/grading/fixtures.py",
                    "solutions/source/a1_activations_init/a1_activations_init.ipynb",
                    "src/nntrain/__init__.py"):
         with pytest.raises(StudentError, match="FileNotFoundError"):
             kernel_box.call("read", (str(REPO / secret),))
-    for package in ("nntrain", "autograder", "autograder.suites"):
+    for package in ("nntrain", "autograder", "autograder.grading.suites"):
         with pytest.raises(StudentError, match="ModuleNotFoundError"):
             kernel_box.call("imports", (package,))
 

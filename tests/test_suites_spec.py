@@ -20,11 +20,11 @@ import pytest
 import torch
 from torch.optim import lr_scheduler
 
+from autograder.grading import checks as _checks
 from autograder.spec import ASSIGNMENTS
-from autograder.suites import _checks
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITES = ROOT / "autograder" / "suites"
+SUITES = ROOT / "autograder" / "grading" / "suites"
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +35,8 @@ def _points_marker_registered(pytestconfig: pytest.Config) -> None:
 
 def _suite_modules(assignment: str) -> list:
     paths = sorted((SUITES / assignment).glob("test_*.py"))
-    return [importlib.import_module(f"autograder.suites.{assignment}.{p.stem}") for p in paths]
+    return [importlib.import_module(f"autograder.grading.suites.{assignment}.{p.stem}")
+            for p in paths]
 
 
 def _suite_tests(assignment: str) -> list[tuple[str, object]]:
@@ -56,7 +57,7 @@ def _points(function) -> list:
 def test_every_suite_test_has_one_points_marker_for_a_graded_part(assignment):
     parts = {part.name for part in ASSIGNMENTS[assignment].parts}
     tests = _suite_tests(assignment)
-    assert tests, f"no tests in autograder/suites/{assignment}"
+    assert tests, f"no tests in autograder/grading/suites/{assignment}"
     for name, function in tests:
         marks = _points(function)
         assert len(marks) == 1, f"{name} needs exactly one @pytest.mark.points(n, part=...)"
@@ -109,7 +110,7 @@ OPTIMIZER_CASES = [
 @pytest.mark.parametrize(("name", "optimizer_class", "hyper"), OPTIMIZER_CASES)
 def test_functional_optimizer_oracle_equals_the_torch_optimizer_class(name, optimizer_class,
                                                                        hyper):
-    suite = importlib.import_module("autograder.suites.a3_optim_schedules.test_optim")
+    suite = importlib.import_module("autograder.grading.suites.a3_optim_schedules.test_optim")
     w0, grads = suite._problem(20, seed=3)
     fast = suite._torch_trajectory(suite.TorchRule(name, **hyper), w0, grads)
     parameter = torch.nn.Parameter(w0.clone())
@@ -133,7 +134,7 @@ SCHEDULER_CASES = [
 
 @pytest.mark.parametrize("make", SCHEDULER_CASES)
 def test_scheduler_oracle_equals_a_scheduler_driving_a_real_optimizer(make):
-    suite = importlib.import_module("autograder.suites.a3_optim_schedules.test_schedules")
+    suite = importlib.import_module("autograder.grading.suites.a3_optim_schedules.test_schedules")
     fast = suite._torch_lrs(make, 0.1, 40)
     parameter = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
     optimizer = torch.optim.SGD([parameter], lr=0.1)
@@ -148,7 +149,7 @@ def test_scheduler_oracle_equals_a_scheduler_driving_a_real_optimizer(make):
 
 # ----------------------------------------------------------------------------- statistics
 def _init_suite():
-    return importlib.import_module("autograder.suites.a1_activations_init.test_init")
+    return importlib.import_module("autograder.grading.suites.a1_activations_init.test_init")
 
 
 @pytest.mark.parametrize("seed", range(10))

@@ -10,9 +10,9 @@ import struct
 import pytest
 import torch
 
-from autograder import transport
 from autograder.errors import TransportError
-from autograder.transport import Table, decode, encode, loads
+from autograder.sandbox.inside import transport
+from autograder.sandbox.inside.transport import Table, decode, encode, loads
 
 
 def roundtrip(value, **hooks):

@@ -12,13 +12,20 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from grader_helpers import find_cell, read_notebook
 
-from autograder import validate
-from autograder.notebook import find_cell, read_notebook, release_path, solution_path
-from autograder.spec import get_assignment
+from autograder.commands import validate
+from autograder.spec import get_assignment, release_path, solution_path
 
 A3 = "a3_optim_schedules"
 PARTS = [part.name for part in get_assignment(A3).parts]
+
+
+def _args(notebook, timeout: int) -> argparse.Namespace:
+    """validate's arguments, as its command line builds them."""
+    from autograder.commands import build_parser
+
+    return build_parser().parse_args(["validate", str(notebook), "--timeout", str(timeout)])
 
 
 def test_error_line_is_one_line() -> None:
@@ -54,7 +61,7 @@ def test_assignment_is_guessed_from_the_name_or_the_cells(tmp_path) -> None:
 
 
 def test_a_missing_notebook_is_a_usage_error(tmp_path, capsys) -> None:
-    args = argparse.Namespace(notebook=tmp_path / "nope.ipynb", assignment=None, timeout=10)
+    args = _args(tmp_path / "nope.ipynb", 10)
     assert validate.run(args) == 2
     assert "no such notebook" in capsys.readouterr().out
 
@@ -72,8 +79,7 @@ def _statuses(output: str) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_solution_passes(capsys) -> None:
-    status = validate.run(argparse.Namespace(notebook=solution_path(A3), assignment=None,
-                                             timeout=120))
+    status = validate.run(_args(solution_path(A3), 120))
     output = capsys.readouterr().out
     assert status == 0, output
     assert _statuses(output) == dict.fromkeys(PARTS, "passed")
@@ -82,8 +88,7 @@ def test_solution_passes(capsys) -> None:
 
 @pytest.mark.slow
 def test_stub_is_not_implemented(capsys) -> None:
-    status = validate.run(argparse.Namespace(notebook=release_path(A3), assignment=None,
-                                             timeout=120))
+    status = validate.run(_args(release_path(A3), 120))
     output = capsys.readouterr().out
     assert status == 1
     assert _statuses(output) == dict.fromkeys(PARTS, "not implemented"), output
@@ -106,7 +111,7 @@ def test_partly_wrong_notebook(tmp_path, capsys) -> None:
     path = tmp_path / "submission.ipynb"
     nbformat.write(nb, path)
 
-    status = validate.run(argparse.Namespace(notebook=path, assignment=None, timeout=120))
+    status = validate.run(_args(path, 120))
     output = capsys.readouterr().out
     assert status == 1
     expected = dict.fromkeys(PARTS, "passed")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.runner import find_plugin
+from autograder.grading.plugin import find_plugin
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -119,14 +119,14 @@ os._exit(3)
 def linear_lr(t, base_lr, total_steps, min_lr=0.0):
     import glob
     stolen = []
-    for pattern in ("{repo}/autograder/suites/*/*.py", "{repo}/solutions/source/*/*.ipynb",
+    for pattern in ("{repo}/autograder/grading/suites/*/*.py", "{repo}/solutions/source/*/*.ipynb",
                     "{repo}/src/nntrain/*.py", "{repo}/autograder/*.py"):
         for path in glob.glob(pattern):
             try:
                 stolen.append(open(path).read())
             except OSError:
                 pass
-    for path in ("{repo}/autograder/suites/a3_optim_schedules/test_schedules.py",
+    for path in ("{repo}/autograder/grading/suites/a3_optim_schedules/test_schedules.py",
                  "{repo}/solutions/source/a3_optim_schedules/a3_optim_schedules.ipynb"):
         try:
             stolen.append(open(path).read())
@@ -147,7 +147,8 @@ _right = linear_scaling_rule
 
 def linear_scaling_rule(base_lr, batch_size, base_batch_size=256):
     for path in ("{notebook_dir}/pwned", "{repo}/pwned", "/etc/pwned-{tag}", "/var/tmp/pwned-{tag}",
-                 "/dev/shm/pwned-{tag}", "{repo}/autograder/suites/a3_optim_schedules/pwned.py"):
+                 "/dev/shm/pwned-{tag}",
+                 "{repo}/autograder/grading/suites/a3_optim_schedules/pwned.py"):
         try:
             with open(path, "w") as handle:
                 handle.write("pwned")

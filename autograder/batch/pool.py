@@ -1,0 +1,141 @@
+"""Grade a whole class on a local pool of worker processes.
+
+The batch is a loop over :func:`autograder.grading.runner.grade_submission`;
+the command (:mod:`autograder.commands.grade_batch`) finds the submissions
+(:mod:`autograder.intake.submissions`), and writes the class CSV
+(:mod:`autograder.report.feedback`) and the gradebook
+(:mod:`autograder.report.gradebook`).
+
+Every submission is graded by a long-lived worker process (``--jobs`` of
+them), which in turn runs the student's code in its own sandboxed child.  The
+worker keeps torch and the suite imported between submissions, which is where
+most of the per-submission time would otherwise go.  A submission's
+``results.json`` is written atomically when its grading ends and records the
+resume key it was graded under (:mod:`autograder.batch.resume`: the notebook,
+the verdict-relevant configuration, the suite and the grader), so a batch that
+is killed and restarted skips what is done, regrades what changed and never
+writes a half result.  The CSV is
+rebuilt from the results on disk at the end, so it never duplicates a row.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from autograder.batch.resume import resume_key, stale_reasons
+from autograder.config import GradingConfig
+from autograder.intake.submissions import Submission, file_sha256
+from autograder.report.feedback import read_results, write_feedback
+from autograder.report.results import error_results, write_results
+
+# How many submissions one worker grades before it is replaced: bounds any slow
+# leak in a long batch at the cost of one re-import every so often.
+TASKS_PER_WORKER = 100
+
+
+def grade_batch(assignment: str, submissions: list[Submission], results_dir: Path,
+                config: GradingConfig, *, force: bool = False,
+                progress: bool = True) -> dict[str, Any]:
+    """Grade every submission that has no up-to-date results; return counts and time.
+
+    The caller has checked ``config.device`` (:func:`autograder.config.device_problem`).
+    """
+    start = time.perf_counter()
+    todo = [s for s in submissions if force or not up_to_date(s, results_dir, config)]
+    skipped = len(submissions) - len(todo)
+    bar = _progress_bar(len(todo), enabled=progress)
+    pending = list(todo)
+    while pending:
+        pending = _grade_with_pool(assignment, pending, results_dir, config, bar)
+    bar.close()
+    return {"graded": len(todo), "skipped": skipped, "seconds": time.perf_counter() - start}
+
+
+def _grade_with_pool(assignment: str, submissions: list[Submission], results_dir: Path,
+                     config: GradingConfig, bar: Any) -> list[Submission]:
+    """Grade with one pool; return the submissions left when a worker died (rare: the
+    student's code runs in a grandchild, so only a grader bug can kill a worker)."""
+    left: list[Submission] = []
+    with ProcessPoolExecutor(max_workers=config.jobs,
+                             max_tasks_per_child=TASKS_PER_WORKER) as pool:
+        futures: dict[Future, Submission] = {
+            pool.submit(grade_one, assignment, s, results_dir, config): s for s in submissions
+        }
+        for future in as_completed(futures):
+            submission = futures[future]
+            try:
+                future.result()
+            except BrokenProcessPool:
+                left.append(submission)
+                continue
+            bar.update(1)
+    # A broken pool fails every unfinished future at once: grade the one that
+    # broke it alone next time round so one bad submission cannot loop forever.
+    retry = [s for s in left if not up_to_date(s, results_dir, config)]
+    for submission in retry[:1]:
+        _record(assignment, submission, results_dir, config, error_results(
+            assignment, "the grader's worker process died while grading this submission"))
+        bar.update(1)
+    return retry[1:]
+
+
+def grade_one(assignment: str, submission: Submission, results_dir: Path,
+              config: GradingConfig) -> None:
+    """Grade one submission (in a worker) and write its results.json and feedback.md."""
+    from autograder.grading.runner import grade_submission
+
+    if submission.path is None:
+        results = error_results(assignment, submission.problem or "no submission found")
+    else:
+        try:
+            # The results folder (the class's scores and feedback) is hidden from the child.
+            results = grade_submission(assignment, submission.path, config,
+                                       hide=[results_dir])
+        except Exception as error:  # a grader bug: record it for this student, go on
+            results = error_results(assignment, f"internal grader error: {error!r}",
+                                    grader_failed=True)
+    _record(assignment, submission, results_dir, config, results)
+
+
+def _record(assignment: str, submission: Submission, results_dir: Path, config: GradingConfig,
+            results: dict[str, Any]) -> None:
+    """Write results.json (with what identifies the graded file and its key) and feedback.md."""
+    sha = file_sha256(submission.path) if submission.path else None
+    results.setdefault("extra_data", {}).update(
+        {"student": submission.student, "assignment": assignment, "submission_sha256": sha,
+         "submission_path": str(submission.path) if submission.path else None,
+         "resume_key": resume_key(assignment, sha, config)}
+    )
+    target = results_dir / submission.student
+    write_results(target / "results.json", results)
+    write_feedback(target / "feedback.md", results)
+
+
+def stale_reasons_of(submission: Submission, results_dir: Path,
+                     config: GradingConfig) -> list[str]:
+    """Why the stored result of ``submission`` cannot be reused (empty: it can)."""
+    results = read_results(results_dir / submission.student / "results.json")
+    if results is None:
+        return ["not graded yet"]
+    sha = file_sha256(submission.path) if submission.path is not None else None
+    return stale_reasons(results.get("extra_data", {}).get("resume_key"),
+                         resume_key(submission_assignment(results), sha, config))
+
+
+def submission_assignment(results: dict[str, Any]) -> str:
+    return str(results.get("extra_data", {}).get("assignment", ""))
+
+
+def up_to_date(submission: Submission, results_dir: Path, config: GradingConfig) -> bool:
+    """Whether the stored result was graded from this notebook, configuration, suite and grader."""
+    return not stale_reasons_of(submission, results_dir, config)
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="submission", disable=not enabled, dynamic_ncols=True)

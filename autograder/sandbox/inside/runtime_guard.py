@@ -1,0 +1,203 @@
+"""The runtime half of the forbidden-name rule: guards installed in the child.
+
+Each assignment forbids the built-ins that do the graded job (``spec.Assignment.
+forbidden``: a dotted name forbids itself and everything under it, plus tensor
+methods such as ``x.sigmoid()``).  :func:`install_runtime_guard` replaces each
+forbidden callable by a wrapper that raises :class:`ForbiddenCallError` when its
+caller is student code (library code, e.g. ``nn.Linear`` calling ``F.linear``, is
+unaffected), guards the constructors of forbidden classes, and refuses imports of
+forbidden modules from student code once the imports cell has run.  The static
+half, in the grader, is :mod:`autograder.intake.static_check`; both use
+:func:`is_forbidden`.
+
+Standard library only (see this folder's ``__init__``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import functools
+import importlib
+import sys
+import types
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def is_forbidden(dotted: str, forbidden: Iterable[str]) -> str | None:
+    """The forbidden entry that covers ``dotted`` ("torch.nn.functional" covers its members)."""
+    for entry in forbidden:
+        if dotted == entry or dotted.startswith(entry + "."):
+            return entry
+    return None
+
+
+# ============================================================================ static check
+
+
+# ============================================================================ runtime guard
+class ForbiddenCallError(Exception):
+    """Raised in the child when student code calls or imports a forbidden built-in."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"`{name}` is forbidden in this assignment")
+
+
+@dataclass
+class RuntimeGuard:
+    """State of the guard in the child: the hits since the last reset, and the import switch."""
+
+    forbidden: tuple[str, ...]
+    is_student_frame: Callable[[types.FrameType], bool]
+    hits: list[str] = field(default_factory=list)
+    block_imports: bool = False
+    wrapped: int = 0
+
+    def hit(self, name: str) -> ForbiddenCallError:
+        self.hits.append(name)
+        return ForbiddenCallError(name)
+
+    def caller_is_student(self, depth: int = 2) -> bool:
+        try:
+            frame = sys._getframe(depth)
+        except ValueError:
+            return False
+        return self.is_student_frame(frame)
+
+
+def _resolve(dotted: str) -> Any:
+    """Import the longest importable module prefix of ``dotted`` and walk the rest."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        module_name = ".".join(parts[:cut])
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except Exception:  # a missing optional package is simply not guarded
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def _guard_callable(guard: RuntimeGuard, fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    if getattr(fn, "__nntrain_guarded__", False):
+        return fn
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if guard.is_student_frame(sys._getframe(1)):
+            raise guard.hit(name)
+        return fn(*args, **kwargs)
+
+    with contextlib.suppress(AttributeError, TypeError):
+        functools.update_wrapper(guarded, fn)
+    guarded.__nntrain_guarded__ = True  # type: ignore[attr-defined]
+    guard.wrapped += 1
+    return guarded
+
+
+def _guard_class(guard: RuntimeGuard, cls: type, name: str) -> None:
+    init = cls.__init__
+    if getattr(init, "__nntrain_guarded__", False):
+        return
+
+    def guarded_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        if guard.is_student_frame(sys._getframe(1)):
+            raise guard.hit(name)
+        init(self, *args, **kwargs)
+
+    guarded_init.__nntrain_guarded__ = True  # type: ignore[attr-defined]
+    try:
+        cls.__init__ = guarded_init  # type: ignore[misc]
+        guard.wrapped += 1
+    except (AttributeError, TypeError):
+        pass
+
+
+def _guard_module(guard: RuntimeGuard, module: types.ModuleType, prefix: str,
+                  package: str) -> None:
+    for attr, value in list(vars(module).items()):
+        if attr.startswith("__") or isinstance(value, types.ModuleType):
+            continue
+        name = f"{prefix}.{attr}"
+        if isinstance(value, type):
+            owner = getattr(value, "__module__", "") or ""
+            if owner == package or owner.startswith(package + "."):
+                _guard_class(guard, value, name)
+        elif callable(value):
+            with contextlib.suppress(AttributeError, TypeError):
+                setattr(module, attr, _guard_callable(guard, value, name))
+
+
+def install_runtime_guard(forbidden: Sequence[str], tensor_methods: Sequence[str],
+                          is_student_frame: Callable[[types.FrameType], bool],
+                          student_builtins: dict[str, Any]) -> RuntimeGuard:
+    """Wrap the forbidden callables reachable in this process (call once, in the child).
+
+    Private modules (a component starting with "_", e.g. ``torch._C``) are left to
+    the static check: wrapping torch's internals would slow down or break torch
+    itself.  ``student_builtins`` is the builtins dict of the students' namespace;
+    its ``__import__`` is replaced by one that refuses forbidden modules once
+    :attr:`RuntimeGuard.block_imports` is set.
+    """
+    import torch
+
+    guard = RuntimeGuard(tuple(forbidden), is_student_frame)
+    public = [d for d in forbidden if not any(part.startswith("_") for part in d.split("."))]
+    resolved = [(dotted, _resolve(dotted)) for dotted in public]
+    # Named functions and classes first, then whole modules (shallow ones first), so that
+    # messages use the name the student wrote (torch.nn.Sigmoid, torch.optim.SGD).
+    resolved.sort(key=lambda item: (isinstance(item[1], types.ModuleType), item[0].count(".")))
+    for dotted, obj in resolved:
+        if obj is None:
+            continue
+        if isinstance(obj, types.ModuleType):
+            modules = sorted((name, module) for name, module in list(sys.modules.items())
+                             if module is not None and (name == obj.__name__
+                                                        or name.startswith(obj.__name__ + ".")))
+            for module_name, module in sorted(modules, key=lambda item: item[0].count(".")):
+                prefix = dotted + module_name[len(obj.__name__):]
+                _guard_module(guard, module, prefix, obj.__name__)
+        elif isinstance(obj, type):
+            _guard_class(guard, obj, dotted)
+        elif callable(obj):
+            parent_name, _, attr = dotted.rpartition(".")
+            parent = _resolve(parent_name)
+            if parent is not None:
+                with contextlib.suppress(AttributeError, TypeError):
+                    setattr(parent, attr, _guard_callable(guard, obj, dotted))
+    for method in tensor_methods:
+        original = getattr(torch.Tensor, method, None)
+        if original is not None:
+            setattr(torch.Tensor, method,
+                    _guard_callable(guard, original, f"Tensor.{method}"))
+
+    real_import = builtins.__import__
+
+    def guarded_import(name: str, globals: Any = None, locals: Any = None,
+                       fromlist: Sequence[str] | None = (), level: int = 0) -> Any:
+        if guard.block_imports and level == 0:
+            targets = [name, *(f"{name}.{item}" for item in (fromlist or ()) if item != "*")]
+            for target in targets:
+                if is_forbidden(target, guard.forbidden):
+                    raise guard.hit(target)
+        return real_import(name, globals, locals, fromlist, level)
+
+    student_builtins["__import__"] = guarded_import
+
+    real_import_module = importlib.import_module
+
+    def guarded_import_module(name: str, package: str | None = None) -> Any:
+        if (guard.block_imports and guard.caller_is_student()
+                and is_forbidden(name, guard.forbidden)):
+            raise guard.hit(name)
+        return real_import_module(name, package)
+
+    importlib.import_module = guarded_import_module  # type: ignore[assignment]
+    return guard

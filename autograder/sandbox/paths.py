@@ -1,0 +1,112 @@
+"""Which folders the sandbox hides from the child and which it shows it (read-only).
+
+:func:`zygote_config` is the zygote's whole configuration: the standard library
+and the site-packages holding torch are exposed read-only; the repository, the
+``autograder`` and ``nntrain`` packages, home folders and the submissions are
+covered by empty folders.
+"""
+
+from __future__ import annotations
+
+import grp
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the autograder package
+INSIDE_DIR = Path(__file__).resolve().parent / "inside"
+BOOT_SCRIPT = INSIDE_DIR / "boot.py"
+
+
+def _site_dirs() -> list[str]:
+    """The site-packages folders the child needs: torch's, numpy's and the interpreter's."""
+    dirs: list[str] = []
+    for name in ("torch", "numpy"):
+        spec = importlib.util.find_spec(name)
+        if spec and spec.submodule_search_locations:
+            dirs.append(str(Path(next(iter(spec.submodule_search_locations))).resolve().parent))
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")) and os.path.isdir(entry):
+            dirs.append(str(Path(entry).resolve()))
+    return list(dict.fromkeys(dirs))
+
+
+def _package_dir(name: str) -> str | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec and spec.submodule_search_locations:
+        return str(Path(next(iter(spec.submodule_search_locations))).resolve())
+    return None
+
+
+def _world_readable(path: str) -> bool:
+    """True when "others" may traverse every ancestor of ``path`` and read it."""
+    current = Path(path)
+    try:
+        if os.stat(current).st_mode & 5 != 5:
+            return False
+        for parent in current.parents:
+            if not os.stat(parent).st_mode & 0o001:
+                return False
+    except OSError:
+        return False
+    return True
+
+
+def secret_paths() -> list[str]:
+    """What the child must never read: the repository, the grader, nntrain and the solutions."""
+    paths = [str(PACKAGE_DIR)]
+    repository = PACKAGE_DIR.parent
+    site = _site_dirs()
+    if str(repository) not in site:  # a checkout, not an installed package
+        paths.append(str(repository))
+    for name in ("nntrain",):
+        found = _package_dir(name)
+        if found:
+            paths.append(found)
+            parent = str(Path(found).parent)
+            if parent not in site and Path(parent).name == "src":
+                paths.append(parent)
+    return list(dict.fromkeys(paths))
+
+
+def _stdlib_dirs() -> list[str]:
+    """The standard library's folders (the pure-Python one and the compiled extensions')."""
+    import math
+
+    dirs = [os.path.dirname(os.__file__)]
+    if getattr(math, "__file__", None):
+        dirs.append(os.path.dirname(math.__file__))
+    return [str(Path(d).resolve()) for d in dict.fromkeys(dirs)]
+
+
+def zygote_config(isolation: str, audit: bool) -> dict[str, Any]:
+    stdlib = _stdlib_dirs()
+    site = _site_dirs()
+    expose = list(dict.fromkeys(
+        [os.path.join(sys.prefix, "lib"), os.path.join(sys.base_prefix, "lib"), *stdlib, *site]))
+    secrets = secret_paths()
+    hide = [*secrets, "/root", "/home", "/autograder", "/srv", "/mnt", "/media",
+            os.getcwd(), os.path.expanduser("~")]
+    hide = [p for p in dict.fromkeys(str(Path(h).resolve()) for h in hide) if p != "/"]
+    try:
+        nogroup = grp.getgrnam("nogroup").gr_gid
+    except KeyError:
+        nogroup = 65534
+    return {
+        "parent_pid": os.getpid(),
+        "site_dirs": site,
+        "expose": [p for p in expose if os.path.isdir(p)],
+        "hide": hide,
+        "protected": secrets,
+        "refused_packages": ["nntrain", "autograder"],
+        "isolation": isolation,
+        "audit": audit,
+        "uid_base": 1_000_000_000,
+        "gid": nogroup,
+        "stdlib_world_readable": all(_world_readable(d) for d in stdlib),
+    }

@@ -1,0 +1,284 @@
+"""One submission's sandbox: run its cells in a child, forward calls, enforce the time limits.
+
+A :class:`Sandbox` runs one submission's cells in a child forked by the
+:class:`~autograder.sandbox.zygote.Zygote`, forwards calls to it, enforces the
+per-call and per-submission wall-clock limits, kills the child when a limit is hit
+and starts a fresh one (replaying the cells) for the next call.  Objects that
+cannot travel stay in the child and come back as
+:class:`~autograder.sandbox.handles.Handle` objects.  See autograder/DESIGN.md for
+the security model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.errors import (
+    ForbiddenCall,
+    MissingPart,
+    SandboxCrashed,
+    StudentError,
+    StudentTimeout,
+)
+from autograder.sandbox.handles import CallInfo, Handle, changed, tensors_in
+from autograder.sandbox.inside import transport
+from autograder.sandbox.inside.limits import Limits
+from autograder.sandbox.inside.transport import TransportError
+from autograder.sandbox.process import ChildProcess, Dead, Timeout
+from autograder.sandbox.zygote import Zygote
+
+
+@dataclass
+class CellResult:
+    name: str
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    forbidden: list[str] = field(default_factory=list)
+    crashed: str | None = None  # why the cell was dropped (it killed or hung the sandbox)
+
+
+class Sandbox:
+    """Runs one submission's cells in a sandboxed child and forwards calls to it."""
+
+    MAX_RESTARTS = 50
+    MAX_TIMEOUTS = 2  # per function (or cell): after that its calls fail at once
+
+    def __init__(self, cells: Sequence[tuple[str, str]], *, forbidden: Sequence[str] = (),
+                 tensor_methods: Sequence[str] = (), limits: Limits | None = None,
+                 isolation: str = "auto", audit: bool = True,
+                 hide: Iterable[str | os.PathLike[str]] = ()) -> None:
+        self.cells = list(cells)
+        self.limits = limits or Limits()
+        self.isolation = isolation
+        self.audit = audit
+        self.request_template = {
+            "limits": self.limits.to_wire(),
+            "assignment": {"forbidden": list(forbidden), "tensor_methods": list(tensor_methods)},
+            "hide": [str(Path(p).resolve()) for p in hide],
+        }
+        self.child: ChildProcess | None = None
+        self.generation = 0
+        self.restarts = 0
+        self.timeouts: dict[str, int] = {}
+        self.next_id = 0
+        self.used = 0.0  # seconds of the submission's budget spent
+        self.cell_results: dict[str, CellResult] = {}
+        self.dropped: set[str] = set()
+        self.layers: list[str] = []
+        self.warnings: list[str] = []
+        self.zygote_report: dict[str, Any] = {}
+        self.lock = threading.RLock()
+        self._start_error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- starting -----------------------------------------------------------------------------
+    def start_async(self) -> None:
+        """Start the child and run the cells in the background (overlaps with suite collection)."""
+        def target() -> None:
+            try:
+                self.start()
+            except BaseException as error:  # re-raised by wait_started
+                self._start_error = error
+
+        self._thread = threading.Thread(target=target, daemon=True)
+        self._thread.start()
+
+    def wait_started(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+            if self._start_error is not None:
+                error, self._start_error = self._start_error, None
+                raise error
+        if self.child is None or self.child.dead:
+            self.start()
+
+    def start(self) -> None:
+        with self.lock:
+            while True:
+                self._spawn()
+                if self._load_cells():
+                    return
+
+    def _spawn(self) -> None:
+        if self.restarts > self.MAX_RESTARTS:
+            raise SandboxCrashed("the sandbox crashed too often; the remaining calls were not run")
+        for attempt in (1, 2):
+            zygote = Zygote.get(self.isolation, self.audit, self.limits.start_timeout)
+            self.zygote_report = zygote.report
+            try:
+                self.child = ChildProcess(zygote, self.request_template, self.limits)
+                break
+            except OSError as error:
+                if attempt == 2 or zygote.alive():
+                    raise SandboxCrashed(f"the sandbox could not start ({error})") from None
+        self.generation += 1
+        self.layers = list(self.child.layers)
+        self.warnings = [*zygote.report.get("warnings", []), *self.child.warnings]
+
+    def _load_cells(self) -> bool:
+        """Run every cell not dropped yet; False when one of them killed the child."""
+        for name, code in self.cells:
+            if name in self.dropped:
+                continue
+            try:
+                reply = self._exchange({"op": "exec", "cell": name, "code": code},
+                                       where=f"the `{name}` cell")
+            except (StudentTimeout, SandboxCrashed) as error:
+                self.dropped.add(name)
+                self.cell_results[name] = CellResult(name, crashed=str(error))
+                self.restarts += 1
+                return False
+            self.cell_results[name] = CellResult(name, reply.get("errors", []),
+                                                 reply.get("forbidden", []))
+        return True
+
+    # -- requests -------------------------------------------------------------------------------
+    def _budget_left(self) -> float:
+        return self.limits.total_timeout - self.used
+
+    def _exchange(self, message: dict[str, Any], where: str,
+                  generators: list[Any] | None = None) -> dict[str, Any]:
+        """Send one request, wait for its reply within the limits, handle death and timeouts."""
+        strikes = self.timeouts.get(where, 0)
+        if strikes >= self.MAX_TIMEOUTS:  # it hung twice: waiting again would only burn time
+            raise StudentTimeout(f"{where} was not run again after timing out {strikes} times")
+        left = self._budget_left()
+        if left <= 0:
+            raise StudentTimeout(
+                f"the submission used up its time budget of {self.limits.total_timeout:g} s; "
+                f"{where} was not run")
+        for attempt in (1, 2):
+            child = self.child
+            if child is None or child.dead:
+                self.restarts += 1
+                self.start()
+                child = self.child
+                left = self._budget_left()
+            assert child is not None
+            timeout = min(self.limits.call_timeout, left)
+            started = time.monotonic()
+            deadline = started + timeout
+            self.next_id += 1
+            request_id = self.next_id
+            if generators is not None:
+                generators.clear()
+            try:
+                frame = transport.encode({**message, "id": request_id},
+                                         on_unknown=self._encode_handle, generators=generators)
+                child.send(frame, deadline)
+                reply = child.receive(deadline, make_handle=self._make_handle)
+                if reply.get("id") != request_id:
+                    raise TransportError("a reply that does not answer the request")
+            except Timeout:
+                self.used += time.monotonic() - started
+                self.timeouts[where] = strikes + 1
+                child.kill()
+                limit = ("the submission's time budget" if timeout < self.limits.call_timeout
+                         else f"the limit of {self.limits.call_timeout:g} s per call")
+                raise StudentTimeout(f"{where} did not finish within {limit}") from None
+            except Dead:
+                self.used += time.monotonic() - started
+                message_text = child.death_message()
+                child.kill()
+                raise SandboxCrashed(f"{message_text} while running {where}") from None
+            except TransportError as error:
+                # Garbage on the pipe may be left over from an earlier call that wrote to it
+                # directly: a fresh child gets one more chance before this call is failed.
+                self.used += time.monotonic() - started
+                child.kill()
+                if attempt == 2 or self._budget_left() <= 0:
+                    raise SandboxCrashed(f"{where}: the sandbox broke the protocol ({error})") \
+                        from None
+                continue
+            self.used += time.monotonic() - started
+            return reply
+        raise AssertionError("unreachable")
+
+    def _encode_handle(self, obj: Any) -> list[Any]:
+        if isinstance(obj, Handle):
+            if obj._sandbox is not self or obj._generation != self.generation:
+                raise SandboxCrashed("this object was lost when the sandbox restarted")
+            return ["h", obj._id]
+        raise TransportError(f"cannot send a value of type {type(obj).__qualname__} to the "
+                             "submission")
+
+    def _make_handle(self, fields: list[Any]) -> Handle:
+        if len(fields) < 2 or type(fields[0]) is not int or not isinstance(fields[1], list):
+            raise TransportError("malformed handle")
+        names = [n for n in fields[1] if isinstance(n, str)][:64]
+        return Handle(self, fields[0], self.generation, [n[:200] for n in names])
+
+    @staticmethod
+    def _raise_for(reply: dict[str, Any], where: str) -> None:
+        status = reply.get("status")
+        if status == "ok":
+            return
+        if status == "forbidden":
+            raise ForbiddenCall(str(reply.get("name")), where=where)
+        if status == "missing":
+            raise MissingPart(str(reply.get("name")))
+        if status == "error":
+            raise StudentError(str(reply.get("type", "Exception"))[:100],
+                               str(reply.get("message", ""))[:2000], where,
+                               str(reply.get("traceback", ""))[:2000])
+        raise SandboxCrashed(f"unexpected reply from the sandbox while running {where}")
+
+    def request(self, message: dict[str, Any], where: str) -> Any:
+        with self.lock:
+            self.wait_started()
+            reply = self._exchange(message, where)
+            self._raise_for(reply, where)
+            return reply.get("value")
+
+    def call(self, target: str | Handle, args: Sequence[Any] = (),
+             kwargs: dict[str, Any] | None = None, *, info: bool = False) -> CallInfo:
+        """Call ``target`` (a top-level name or a Handle) in the child."""
+        where = f"`{target}`" if isinstance(target, str) else f"a `{target._short()}` object"
+        generators: list[Any] = []
+        with self.lock:
+            self.wait_started()
+            reply = self._exchange({"op": "call", "target": target, "args": list(args),
+                                    "kwargs": dict(kwargs or {}), "info": info}, where,
+                                   generators=generators)
+            self._raise_for(reply, where)
+            states = reply.get("generators") or []
+            for generator, state in zip(generators, states, strict=False):
+                with contextlib.suppress(Exception):
+                    generator.set_state(state)
+        if not info:
+            return CallInfo(reply.get("value"))
+        args_after = reply.get("args_after")
+        kwargs_after = reply.get("kwargs_after")
+        if (not isinstance(args_after, tuple) or len(args_after) != len(args)
+                or not isinstance(kwargs_after, dict)
+                or kwargs_after.keys() != (kwargs or {}).keys()):
+            raise SandboxCrashed(f"{where}: the sandbox sent malformed call information")
+        modified: set[int | str] = {i for i, (before, after) in enumerate(zip(args, args_after,
+                                                                               strict=True))
+                                    if changed(before, after)}
+        modified |= {name for name, before in (kwargs or {}).items()
+                     if changed(before, kwargs_after[name])}
+        returned = reply.get("returned_arg")
+        value = reply.get("value")
+        return CallInfo(value, args_after, kwargs_after, modified,
+                        returned if type(returned) is int and 0 <= returned < len(args) else None,
+                        any(t.requires_grad for t in tensors_in(value)))
+
+    def has(self, name: str) -> bool:
+        return bool(self.request({"op": "has", "name": name}, where=f"`{name}`"))
+
+    def close(self) -> None:
+        with self.lock:
+            if self._thread is not None:
+                self._thread.join()
+                self._thread = None
+            if self.child is not None:
+                self.child.kill()
+                self.child = None
