@@ -28,9 +28,11 @@ from autograder.grading.checks import (
     check_raises,
     check_tensor,
     check_unmodified,
+    describe,
     hoeffding_halfwidth,
     pixel_box,
 )
+from autograder.grading.suites.a2_regularization._support import HALF_DTYPES, call_text
 
 NUM_CLASSES = 5
 
@@ -47,18 +49,34 @@ def _one_hot(y: torch.Tensor) -> torch.Tensor:
 
 
 def _unpack(result, name: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """(x_mixed, y_soft, lam) with shapes, dtype and device checked; lam a number in [0, 1]."""
+    """(x_mixed, y_soft, lam) as float64 CPU tensors and a float: shapes checked, lam in [0, 1].
+
+    The dtype and device are graded by their own tests (``..._keep_the_dtype_and_device``),
+    so a dtype slip costs those points only.
+    """
     if not isinstance(result, tuple | list) or len(result) != 3:
-        raise AssertionError(f"{name} should return a tuple (x_mixed, y_soft, lam)")
+        raise AssertionError(f"{name} should return a tuple (x_mixed, y_soft, lam), "
+                             f"got {describe(result)}")
     x_mixed, y_soft, lam = result
-    check_tensor(x_mixed, f"x_mixed returned by {name}", shape=x.shape, dtype=x.dtype,
-                 device=x.device)
-    check_tensor(y_soft, f"y_soft returned by {name}", shape=(x.shape[0], NUM_CLASSES),
-                 dtype=x.dtype, device=x.device)
+    check_tensor(x_mixed, f"x_mixed returned by {name}", shape=x.shape)
+    check_tensor(y_soft, f"y_soft returned by {name}", shape=(x.shape[0], NUM_CLASSES))
     value = as_number(lam, f"the lam returned by {name} (one lam per batch)")
     if not 0.0 <= value <= 1.0:
         raise AssertionError(f"the lam returned by {name} should lie in [0, 1], got {value:.4g}")
-    return x_mixed.to("cpu", torch.float64), y_soft.to("cpu", torch.float64), value
+    return (x_mixed.detach().to("cpu", torch.float64), y_soft.detach().to("cpu", torch.float64),
+            value)
+
+
+def _check_dtype_and_device(student, name: str, shape, device) -> None:
+    """x_mixed and y_soft have x's dtype and device, half precision included."""
+    for dtype in (torch.float64, torch.float32, *HALF_DTYPES):
+        x, y = _batch(shape, device, dtype)
+        result = getattr(student, name)(x, y, NUM_CLASSES)
+        x_mixed, y_soft, _ = result if isinstance(result, tuple | list) and len(result) == 3 \
+            else _unpack(result, name, x)
+        call = call_text(name, x, y, NUM_CLASSES)
+        check_tensor(x_mixed, f"x_mixed returned by {call}", dtype=dtype, device=x.device)
+        check_tensor(y_soft, f"y_soft returned by {call}", dtype=dtype, device=x.device)
 
 
 def _match_rows(candidates: torch.Tensor, x: torch.Tensor, tol: float) -> torch.Tensor | None:
@@ -83,13 +101,16 @@ def _check_labels(y_soft: torch.Tensor, y: torch.Tensor, pi: torch.Tensor | None
     one_hot = _one_hot(y)
     partner = one_hot if pi is None else one_hot[pi]
     expected = lam * one_hot + (1 - lam) * partner
-    try:
-        check_close(y_soft, expected, "y_soft", rtol=1e-6, atol=1e-6)
-    except AssertionError:
+    error = (y_soft - expected).abs().amax(dim=1)
+    if bool((error > 1e-6).any()) or not bool(torch.isfinite(y_soft).all()):
+        row = int(torch.where(torch.isfinite(error), error, torch.full_like(error, 9.0)).argmax())
+        got = ", ".join(f"{v:.4g}" for v in y_soft[row].tolist())
+        want = ", ".join(f"{v:.4g}" for v in expected[row].tolist())
         raise AssertionError(
-            f"y_soft returned by {name} should be lam * onehot(y[i]) + (1 - lam) * "
-            "onehot(y[pi(i)]) with the returned lam and the images' pairing pi"
-        ) from None
+            f"y_soft returned by {name} (lam = {lam:.4g}) is wrong in {int((error > 1e-6).sum())}"
+            f" of {len(y)} rows; row {row} is [{got}], expected [{want}] = lam * onehot(y[i]) + "
+            "(1 - lam) * onehot(y[pi(i)]) with the returned lam and the images' pairing pi"
+        )
 
 
 def _check_reproducible(student, name: str, batch) -> None:
@@ -142,16 +163,21 @@ def _mixup_with_informative_lam(student, x, y, alpha=1.0):
     raise AssertionError("mixup with alpha=1.0 returned lam outside [0.05, 0.95] 20 times in a row")
 
 
-@pytest.mark.points(2, part="mixup")
+@pytest.mark.points(1, part="mixup")
 def test_mixup_returns_mixed_batch_soft_labels_and_one_lam(student, device):
-    for dtype, shape in [(torch.float64, (16, 8)), (torch.float32, (16, 3, 4, 4))]:
-        x, y = _batch(shape, device, dtype)
+    for shape in [(16, 8), (16, 3, 4, 4), (16,)]:
+        x, y = _batch(shape, device)
         _unpack(student.mixup(x, y, NUM_CLASSES), "mixup", x)
+
+
+@pytest.mark.points(1, part="mixup")
+def test_mixup_outputs_keep_the_dtype_and_device_of_x(student, device):
+    _check_dtype_and_device(student, "mixup", (12, 3, 4, 4), device)
 
 
 @pytest.mark.points(5, part="mixup")
 def test_mixup_rows_are_convex_combinations_with_a_permutation_of_the_batch(student, device):
-    for shape in [(16, 8), (12, 3, 4, 4)]:
+    for shape in [(16, 8), (12, 3, 4, 4), (10,)]:
         x, y = _batch(shape, device, seed=1)
         x_mixed, _, lam = _mixup_with_informative_lam(student, x, y)
         _mixup_pairing(x.cpu(), x_mixed, lam)
@@ -211,7 +237,9 @@ def test_mixup_same_generator_state_gives_the_same_output(student, device):
 @pytest.mark.points(2, part="mixup")
 def test_mixup_does_not_modify_its_inputs(student, device):
     x, y = _batch((8, 5), device, seed=5)
-    check_unmodified(student.call("mixup", x, y, NUM_CLASSES, 1.0), "mixup", ["x", "y"])
+    for args in [(), (1.0,), (0.0,), (0.4, torch.Generator(device=device).manual_seed(1))]:
+        check_unmodified(student.call("mixup", x, y, NUM_CLASSES, *args),
+                         call_text("mixup", x, y, NUM_CLASSES, *args[:1]), ["x", "y"])
 
 
 # ----------------------------------------------------------------------------- cutmix
@@ -265,11 +293,15 @@ def _cutmix_calls(student, device, shape, seeds=range(8), alpha=1.0):
         raise AssertionError(f"cutmix with alpha={alpha} never pasted a box in {len(seeds)} calls")
 
 
-@pytest.mark.points(2, part="cutmix")
+@pytest.mark.points(1, part="cutmix")
 def test_cutmix_returns_mixed_batch_soft_labels_and_one_lam(student, device):
-    for dtype in (torch.float64, torch.float32):
-        x, y = _batch((8, 3, 10, 10), device, dtype)
-        _unpack(student.cutmix(x, y, NUM_CLASSES), "cutmix", x)
+    x, y = _batch((8, 3, 10, 10), device)
+    _unpack(student.cutmix(x, y, NUM_CLASSES), "cutmix", x)
+
+
+@pytest.mark.points(1, part="cutmix")
+def test_cutmix_outputs_keep_the_dtype_and_device_of_x(student, device):
+    _check_dtype_and_device(student, "cutmix", (8, 3, 10, 10), device)
 
 
 @pytest.mark.points(5, part="cutmix")
@@ -373,10 +405,11 @@ def _cutout_squares(x: torch.Tensor, out, size: int) -> list[tuple[int, int, int
 
 @pytest.mark.points(1, part="cutout")
 def test_cutout_keeps_shape_dtype_and_device(student, device):
-    for dtype in (torch.float32, torch.float64):
-        x = _positive_images((4, 3, 10, 12), device, dtype)
-        check_tensor(student.cutout(x, 4), "cutout(x, 4)", shape=x.shape, dtype=dtype,
-                     device=device)
+    for dtype in (torch.float32, torch.float64, *HALF_DTYPES):
+        for shape in [(4, 3, 10, 12), (3, 10, 12), (0, 3, 10, 12)]:
+            x = _positive_images(shape, device, dtype)
+            check_tensor(student.cutout(x, 4), call_text("cutout", x, 4), shape=x.shape,
+                         dtype=dtype, device=device)
 
 
 @pytest.mark.points(4, part="cutout")

@@ -21,6 +21,7 @@ from autograder.grading.checks import (
     describe,
     hoeffding_halfwidth,
 )
+from autograder.grading.suites.a2_regularization._support import HALF_DTYPES, RTOL
 
 SHAPE = (200, 500)  # 10^5 elements: the fraction of zeros is within 0.0103 of p
 
@@ -40,7 +41,7 @@ def _check_dropped(out, x: torch.Tensor, p: float, what: str) -> None:
     dropped = got == 0
     kept = ~dropped
     scaled = x64 / (1 - p)
-    rtol = 1e-12 if x.dtype == torch.float64 else 1e-6
+    rtol = RTOL[x.dtype]
     error = (got[kept] - scaled[kept]).abs() / scaled[kept]
     if bool((error > rtol).any()):
         unscaled = (got[kept] - x64[kept]).abs().max() <= rtol * x64[kept].abs().max()
@@ -50,7 +51,7 @@ def _check_dropped(out, x: torch.Tensor, p: float, what: str) -> None:
             f"{int((error > rtol).sum())} of {int(kept.sum())} do not{hint}"
         )
     fraction = dropped.double().mean().item()
-    if abs(fraction - p) > hoeffding_halfwidth(x.numel(), 1.0):
+    if x.numel() and abs(fraction - p) > hoeffding_halfwidth(x.numel(), 1.0):
         hint = " (p is the probability of dropping, not of keeping)" if abs(
             fraction - (1 - p)) < 0.02 else ""
         raise AssertionError(
@@ -78,7 +79,7 @@ def test_dropout_outputs_zero_or_input_scaled_by_one_over_keep_probability(stude
                        f"dropout(x, p={p})")
 
 
-@pytest.mark.points(3, part="dropout")
+@pytest.mark.points(2, part="dropout")
 def test_dropout_zeroes_a_fraction_p_of_the_values(student, device):
     for p in (0.1, 0.3, 0.8):
         x = _positive_input(device=device, seed=2)
@@ -139,12 +140,12 @@ def test_dropout_same_generator_state_gives_the_same_mask(student, device):
         raise AssertionError("dropout gives the same mask for differently seeded generators")
 
 
-@pytest.mark.points(2, part="dropout")
+@pytest.mark.points(1, part="dropout")
 def test_dropout_keeps_dtype_device_and_shape(student, device):
     for dtype, shape in [(torch.float32, (30, 40)), (torch.float64, (3, 4, 5, 6)),
                          (torch.float32, (1000,))]:
         x = _positive_input(shape, dtype=dtype, device=device, seed=9)
-        what = f"dropout on {describe(x)}"
+        what = f"dropout(x, p=0.25) on {describe(x)}"
         out = check_tensor(student.dropout(x, 0.25, generator=_seeded(device, 23)), what,
                            shape=shape, dtype=dtype, device=device)
         kept = out != 0
@@ -152,9 +153,32 @@ def test_dropout_keeps_dtype_device_and_shape(student, device):
 
 
 @pytest.mark.points(1, part="dropout")
+def test_dropout_keeps_half_precision_without_upcasting(student, device):
+    """float16/bfloat16 in, the same dtype out: a float32 mask would silently upcast."""
+    for dtype in HALF_DTYPES:
+        x = _positive_input((100, 100), dtype=dtype, device=device, seed=14)
+        _check_dropped(student.dropout(x, 0.25, generator=_seeded(device, 24)), x, 0.25,
+                       f"dropout(x, p=0.25) on {describe(x)}")
+
+
+@pytest.mark.points(1, part="dropout")
+def test_dropout_of_an_empty_tensor_is_an_empty_tensor(student, device):
+    for shape in [(0,), (0, 5), (3, 0, 2)]:
+        x = _positive_input(shape, device=device, seed=15)
+        for p, training in [(0.5, True), (0.5, False), (1.0, True)]:
+            what = f"dropout(x, p={p}, training={training}) on {describe(x)}"
+            check_tensor(student.dropout(x, p, training=training), what, shape=shape,
+                         dtype=x.dtype, device=device)
+
+
+@pytest.mark.points(1, part="dropout")
 def test_dropout_does_not_modify_its_input(student, device):
+    """On every path: the defaults first, then p = 0, p = 1, eval mode and a generator."""
     x = _positive_input((40, 50), device=device, seed=10)
-    check_unmodified(student.call("dropout", x, 0.5), "dropout", ["x"])
+    for args, kwargs in [((), {}), ((0.0,), {}), ((1.0,), {}), ((0.5, False), {}),
+                         ((0.3,), {"generator": _seeded(device, 25)})]:
+        what = f"dropout(x, {', '.join(map(str, args))}{', generator=g' if kwargs else ''})"
+        check_unmodified(student.call("dropout", x, *args, **kwargs), what, ["x"])
 
 
 # ----------------------------------------------------------------------------- Dropout module
