@@ -62,7 +62,8 @@ def test_every_suite_test_has_one_points_marker_for_a_graded_part(assignment):
         marks = _points(function)
         assert len(marks) == 1, f"{name} needs exactly one @pytest.mark.points(n, part=...)"
         (n,), kwargs = marks[0].args, marks[0].kwargs
-        assert isinstance(n, int) and n > 0, f"{name}: points must be a positive int"
+        assert isinstance(n, int | float) and n > 0 and float(n * 4).is_integer(), \
+            f"{name}: points must be a positive multiple of 1/4 (exact in binary)"
         assert set(kwargs) == {"part"} and kwargs["part"] in parts, f"{name}: unknown part"
 
 
@@ -231,13 +232,19 @@ def test_as_number_accepts_numbers_and_one_element_tensors_only():
         _checks.as_number("0.1", "lr")
 
 
-def test_tensors_changed_ignores_a_rebuilt_state_but_sees_in_place_writes():
+def test_tensors_changed_compares_the_received_tensors_not_the_slots_that_held_them():
     buffer = torch.ones(3)
-    before = {"momentum_buffer": buffer.clone()}
-    assert not _checks.tensors_changed(before, {"momentum_buffer": buffer, "step": 1})
-    assert not _checks.tensors_changed(before, {})
-    assert _checks.tensors_changed(before, {"momentum_buffer": buffer * 2})
-    assert _checks.tensors_changed((buffer.clone(),), [buffer + 1])
+    before = {"momentum_buffer": buffer.clone(), "step": 1}
+    # the received tensor untouched (the rule stored a new one under its key): not changed
+    assert not _checks.tensors_changed(before, [buffer])
+    assert not _checks.tensors_changed(before, {"momentum_buffer": buffer, "extra": 2})
+    assert _checks.tensors_changed(before, [buffer * 2])  # the received object's bits changed
+    assert _checks.tensors_changed((buffer.clone(),), [buffer[:2]])  # shape: resized in place
+    nan = torch.tensor([float("nan"), 0.0])
+    assert not _checks.tensors_changed([nan.clone()], [nan])  # nan is equal to itself
+    assert _checks.tensors_changed([nan.clone()], [torch.tensor([float("nan"), -0.0])])
+    with pytest.raises(ValueError):
+        _checks.tensors_changed(before, [])
 
 
 def test_pixel_box_of_a_mask():

@@ -1,9 +1,12 @@
 """Assertion helpers shared by the hidden suites: checks with short, student-facing messages.
 
-Every helper raises ``AssertionError`` with one sentence that says *what* is wrong ("sigmoid
-returns nan for 2 of 10 inputs, e.g. at x = -1e+04") and, where it helps, *where* (an input
-value), but never prints the hidden expected values wholesale.  The grader reports the message
-of the assertion, not pytest's diff, so the message is all the student sees.
+Every helper raises ``AssertionError`` with one sentence that says *which call* failed (the
+caller passes ``what``, built with :func:`describe_call`: function, argument shapes and dtypes,
+the hyperparameters that matter), *what* is wrong and, for values, the first offending element
+("sigmoid(x: float64[15]) is wrong for 2 of 15 values (largest error 0.5 at x = 1: expected
+0.731, got 1.23)").  Hidden inputs are summarised (shape, dtype, one element), never printed
+wholesale.  The grader reports the message of the assertion, not pytest's diff, so the message is
+all the student sees.  NaN and inf fail every numeric check unless the expected value is the same.
 
 The oracles themselves (torch in float64, exact properties where torch has none) live in the suites;
 these helpers only compare.
@@ -27,6 +30,54 @@ def describe(value: Any) -> str:
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
+
+
+def _arg(value: Any) -> str:
+    """One argument of a call, short: ``float32[3, 4]`` for a tensor, else its repr (cut)."""
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).replace("torch.", "")
+        text = f"{dtype}[{', '.join(str(n) for n in value.shape)}]"
+        if value.device.type != "cpu":
+            text += f" on {value.device.type}"
+        return text + (" requiring grad" if value.requires_grad else "")
+    if isinstance(value, list | tuple) and any(isinstance(v, torch.Tensor) for v in value):
+        inner = ", ".join(_arg(v) for v in value[:4]) + (", ..." if len(value) > 4 else "")
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def describe_call(name: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
+                  arg_names: Sequence[str] = ()) -> str:
+    """A call as a student reads it: ``leaky_relu(x: float16[3, 4], negative_slope=0.2)``.
+
+    ``arg_names`` names the positional arguments (``("grad_out", "x")``); tensors are shown by
+    dtype and shape only, other values by their (shortened) repr.
+    """
+    shown = []
+    for index, value in enumerate(args):
+        label = f"{arg_names[index]}: " if index < len(arg_names) else ""
+        shown.append(label + _arg(value))
+    shown += [f"{key}={_arg(value)}" for key, value in (kwargs or {}).items()]
+    return f"{name}({', '.join(shown)})"
+
+
+def call(student: Any, name: str, *args: Any, arg_names: Sequence[str] = (),
+         **kwargs: Any) -> Any:
+    """``student.name(*args, **kwargs)``; an exception of the student's code names the call.
+
+    A ``StudentError`` (the student's code raised) comes back as the same error whose ``where``
+    is the call (``sigmoid(x: float16[7]) raised RuntimeError: ...``), so the student sees which
+    call failed; timeouts, crashes and forbidden calls propagate unchanged.
+    """
+    from autograder.errors import StudentError
+
+    try:
+        return getattr(student, name)(*args, **kwargs)
+    except StudentError as error:
+        raise StudentError(error.type_name, error.message,
+                           where=describe_call(name, args, kwargs, arg_names),
+                           traceback=error.traceback) from None
 
 
 def check_tensor(
@@ -89,7 +140,8 @@ def check_close(
         first = int(bad_finite.nonzero()[0])
         raise AssertionError(
             f"{what} contains {kinds} for {int(bad_finite.sum())} of {got.numel()} values"
-            f"{at(first)} (use a numerically stable formula)"
+            f"{at(first)} (expected {_fmt(want[first].item())}; use a numerically stable "
+            "formula)"
         )
     same_special = (got == want) | (torch.isnan(got) & torch.isnan(want))
     error = (got - want).abs()
@@ -97,9 +149,11 @@ def check_close(
     bad = (error > atol + rtol * want.abs()) | (~same_special & ~torch.isfinite(want))
     if bool(bad.any()):
         worst = int(torch.where(bad, error, torch.full_like(error, -1.0)).argmax())
+        allowed = f"{_fmt(rtol)}*|expected|" + (f" + {_fmt(atol)}" if atol > 0 else "")
         raise AssertionError(
-            f"{what} is wrong for {int(bad.sum())} of {got.numel()} values "
-            f"(largest error {_fmt(error[worst].item())}{at(worst)})"
+            f"{what} is wrong for {int(bad.sum())} of {got.numel()} values (largest error "
+            f"{_fmt(error[worst].item())}{at(worst)}: expected {_fmt(want[worst].item())}, got "
+            f"{_fmt(got[worst].item())}; allowed error {allowed})"
         )
 
 
@@ -126,7 +180,7 @@ def check_number(actual: Any, expected: float, what: str, *, rtol: float = 1e-9,
     if not math.isfinite(value) and not (math.isinf(expected) and value == expected):
         raise AssertionError(f"{what} is {value}, expected a finite number")
     if abs(value - expected) > atol + rtol * abs(expected):
-        raise AssertionError(f"{what} is {value:.10g}, which is wrong")
+        raise AssertionError(f"{what} is {value:.10g}, expected {expected:.10g}")
     return value
 
 
@@ -165,20 +219,24 @@ def check_unmodified(info: Any, what: str, arg_names: Sequence[str]) -> None:
 
 
 def tensors_changed(before: Any, after: Any) -> bool:
-    """Whether a tensor found at the same place in both trees (dicts, lists, tuples) changed.
+    """Whether a tensor a call received was modified in place: its bits, shape or dtype changed.
 
-    Keys or items added or removed do not count: a rule may rebuild its state dict, it may not
-    write into the tensors it was given.
+    ``before`` is what was sent (a tree of dicts, lists and tuples); ``after`` holds *the very
+    tensor objects the call received*, as they are after it: ``CallInfo.received_after`` (the
+    flat list of the tensors of ``[args, kwargs]``, in ``tensors_in`` order), or a slice or tree
+    of them.  They are compared in the order ``tensors_in`` walks both, bit for bit (nan equal
+    to itself, -0.0 distinct from 0.0), so a write through a view or an alias of a received
+    tensor counts.  A container's own changes do not count: a rule that stores a *new* tensor
+    under a key of the dict it received, adds or removes keys, or returns another dict has
+    modified no tensor.  (A tree whose tensors are not the received objects, such as the state
+    dict after the call, cannot tell a rebound key from an in-place write: do not pass one.)
     """
-    if isinstance(before, torch.Tensor):
-        return (isinstance(after, torch.Tensor) and before.shape == after.shape
-                and before.dtype == after.dtype
-                and not torch.equal(before, after.to(before.device)))
-    if isinstance(before, dict) and isinstance(after, dict):
-        return any(tensors_changed(before[k], after[k]) for k in before.keys() & after.keys())
-    if isinstance(before, list | tuple) and isinstance(after, list | tuple):
-        return any(tensors_changed(b, a) for b, a in zip(before, after, strict=False))
-    return False
+    from autograder.sandbox.handles import changed, tensors_in
+
+    sent, received = tensors_in(before), tensors_in(after)
+    if len(sent) != len(received):
+        raise ValueError(f"tensors_changed: {len(sent)} tensors sent, {len(received)} received")
+    return any(changed(b, a) for b, a in zip(sent, received, strict=True))
 
 
 def check_raises(call: Callable[[], Any], error: str, what: str) -> None:
@@ -234,3 +292,101 @@ def chi_square_mean_bounds(n: int, failure_probability: float = 1e-9) -> tuple[f
 def gaussian_mean_halfwidth(n: int, std: float, failure_probability: float = 1e-9) -> float:
     """Half-width ``r`` with P(|mean of n samples of N(0, std^2)| > r) <= failure_probability."""
     return std * math.sqrt(2 * math.log(2 / failure_probability) / n)
+
+
+# ------------------------------------------------------------------------ elementwise functions
+# Tolerances per dtype, (rtol, atol), for values computed in the input's dtype and compared with
+# a float64 oracle on the same (rounded) inputs: a few units in the last place of each dtype.
+ELEMENTWISE_TOLERANCE = {
+    torch.float64: (1e-7, 1e-10),
+    torch.float32: (1e-5, 1e-6),
+    torch.float16: (1e-2, 1e-3),
+    torch.bfloat16: (4e-2, 1e-2),
+}
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def check_elementwise(student: Any, name: str, oracle: Callable[..., torch.Tensor],
+                      xs: Sequence[torch.Tensor], *, backward: bool = False,
+                      tolerance: tuple[float, float] | None = None, check_dtype: bool = False,
+                      seed: int = 11, **kwargs: Any) -> None:
+    """Compare ``student.name(x, **kwargs)`` (or ``(grad_out, x, ...)``) with ``oracle`` per x.
+
+    The oracle runs in float64 on the CPU on the same (rounded) values; for ``backward`` it gets
+    ``(grad_out, x)`` and ``grad_out`` is random in x's dtype.  Only the shape is required unless
+    ``check_dtype`` (a dtype slip is graded by its own test); NaN/inf fail unless expected.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    for x in xs:
+        rtol, atol = tolerance or ELEMENTWISE_TOLERANCE[x.dtype]
+        x64 = x.detach().to("cpu", torch.float64)
+        if backward:
+            grad_out = torch.randn(x.shape, generator=generator, dtype=torch.float64)
+            grad_out = grad_out.to(device=x.device, dtype=x.dtype)
+            args, names = (grad_out, x), ("grad_out", "x")
+            expected = oracle(grad_out.detach().to("cpu", torch.float64), x64)
+        else:
+            args, names = (x,), ("x",)
+            expected = oracle(x64)
+        what = describe_call(name, args, kwargs, names)
+        out = call(student, name, *args, arg_names=names, **kwargs)
+        check_tensor(out, what, shape=x.shape, dtype=x.dtype if check_dtype else None)
+        check_close(out, expected, what, rtol=rtol, atol=atol, inputs=x)
+
+
+def check_keeps_dtype_and_device(student: Any, name: str, x: torch.Tensor,
+                                 paths: Sequence[dict[str, Any]], *, backward: bool = False,
+                                 dtypes: Sequence[torch.dtype] = tuple(ELEMENTWISE_TOLERANCE)
+                                 ) -> None:
+    """The result has x's shape, dtype (float64/32/16, bfloat16) and device, on every path."""
+    for dtype in dtypes:
+        xd = x.to(dtype)
+        args, names = ((torch.ones_like(xd), xd), ("grad_out", "x")) if backward else \
+            ((xd,), ("x",))
+        for kwargs in paths:
+            what = describe_call(name, args, kwargs, names)
+            out = call(student, name, *args, arg_names=names, **kwargs)
+            check_tensor(out, what, shape=x.shape, dtype=dtype, device=x.device)
+
+
+def check_zero_size(student: Any, name: str, device: torch.device,
+                    paths: Sequence[dict[str, Any]], *, backward: bool = False) -> None:
+    """A tensor with a zero-size dimension comes back with the same shape and dtype."""
+    for shape in [(0,), (3, 0, 2)]:
+        for dtype in (torch.float32, torch.float64):
+            x = torch.zeros(shape, dtype=dtype, device=device)
+            args, names = ((x.clone(), x), ("grad_out", "x")) if backward else ((x,), ("x",))
+            for kwargs in paths:
+                what = describe_call(name, args, kwargs, names)
+                out = call(student, name, *args, arg_names=names, **kwargs)
+                check_tensor(out, what, shape=shape, dtype=dtype, device=device)
+
+
+def check_pure(student: Any, name: str, device: torch.device,
+               paths: Sequence[dict[str, Any]], *, backward: bool = False) -> None:
+    """No call writes into its inputs, on every path (defaults first) and every branch.
+
+    The inputs hold both signs, zeros and |x| = 1e4, so every branch of the function runs.
+    """
+    generator = torch.Generator().manual_seed(5)
+    for kwargs in paths:
+        x = torch.randn(4, 6, generator=generator, dtype=torch.float64)
+        x[0, :4] = torch.tensor([0.0, -1e4, 1e4, -0.0], dtype=torch.float64)
+        x = x.to(device)
+        if backward:
+            grad_out = torch.randn(4, 6, generator=generator, dtype=torch.float64).to(device)
+            args, names = [grad_out, x], ["grad_out", "x"]
+        else:
+            args, names = [x], ["x"]
+        from autograder.errors import StudentError
+
+        try:
+            info = student.call(name, *args, **kwargs)
+        except StudentError as error:
+            raise StudentError(error.type_name, error.message,
+                               where=describe_call(name, args, kwargs, names),
+                               traceback=error.traceback) from None
+        check_unmodified(info, describe_call(name, args, kwargs, names), names)
