@@ -1,4 +1,4 @@
-"""Grade a whole class on a local pool of worker processes.
+"""Grade a whole class: on a local pool of worker processes, or on a Dask cluster.
 
 The batch is a loop over :func:`autograder.grading.runner.grade_submission`;
 the command (:mod:`autograder.commands.grade_batch`) finds the submissions
@@ -6,26 +6,32 @@ the command (:mod:`autograder.commands.grade_batch`) finds the submissions
 (:mod:`autograder.report.feedback`) and the gradebook
 (:mod:`autograder.report.gradebook`).
 
-Every submission is graded by a long-lived worker process (``--jobs`` of
-them), which in turn runs the student's code in its own sandboxed child.  The
-worker keeps torch and the suite imported between submissions, which is where
-most of the per-submission time would otherwise go.  A submission's
-``results.json`` is written atomically when its grading ends and records the
-resume key it was graded under (:mod:`autograder.batch.resume`: the notebook,
-the verdict-relevant configuration, the suite and the grader), so a batch that
-is killed and restarted skips what is done, regrades what changed and never
-writes a half result.  The CSV is
-rebuilt from the results on disk at the end, so it never duplicates a row.
+Every submission is graded by a long-lived worker process (``--jobs`` of them
+here, or the workers of a Dask cluster: :mod:`autograder.batch.cluster`), which
+in turn runs the student's code in its own sandboxed child.  The worker keeps
+torch and the suite imported between submissions, which is where most of the
+per-submission time would otherwise go.  Workers only *return* results: this
+process is the one writer of the results folder.  A submission's
+``results.json`` is written atomically as soon as its result arrives and records
+the resume key it was graded under (:mod:`autograder.batch.resume`: the
+notebook, the verdict-relevant configuration, the suite and the grader), so a
+batch that is killed and restarted skips what is done, regrades what changed
+and never writes a half result.  What a regrade changed (whose score, from what
+to what, which tests) is computed before anything else is written
+(:mod:`autograder.batch.regrade`).  The CSV is rebuilt from the results on disk
+at the end, so it never duplicates a row.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from autograder.batch.regrade import Change, compare
 from autograder.batch.resume import resume_key, stale_reasons
 from autograder.config import GradingConfig
 from autograder.intake.submissions import Submission, file_sha256
@@ -35,28 +41,61 @@ from autograder.report.results import error_results, write_results
 # How many submissions one worker grades before it is replaced: bounds any slow
 # leak in a long batch at the cost of one re-import every so often.
 TASKS_PER_WORKER = 100
+WORKER_DIED = "the grader's worker process died while grading this submission"
+
+# Called in this process with each submission and its results, once per submission.
+Record = Callable[[Submission, dict[str, Any]], None]
 
 
 def grade_batch(assignment: str, submissions: list[Submission], results_dir: Path,
-                config: GradingConfig, *, force: bool = False,
-                progress: bool = True) -> dict[str, Any]:
-    """Grade every submission that has no up-to-date results; return counts and time.
+                config: GradingConfig, *, force: bool = False, progress: bool = True,
+                cluster: Any = None, write_dir: Path | None = None) -> dict[str, Any]:
+    """Grade every submission that has no up-to-date results; return counts, time and changes.
 
-    The caller has checked ``config.device`` (:func:`autograder.config.device_problem`).
+    ``cluster``: None for the local pool, else a Dask scheduler address, ``Client`` or
+    cluster object (:mod:`autograder.batch.cluster`).  ``write_dir``: where the new
+    results go (default ``results_dir``; a dry run passes a temporary folder), compared
+    with those in ``results_dir``.  The returned ``changes`` list what each regrade
+    changed; ``recorded`` the students in the order their results were written.
+    The caller has checked ``config.device`` (:func:`autograder.config.device_problem`;
+    on a cluster, :func:`autograder.batch.cluster.grade_on_cluster` checks the workers).
     """
     start = time.perf_counter()
-    todo = [s for s in submissions if force or not up_to_date(s, results_dir, config)]
-    skipped = len(submissions) - len(todo)
+    write_dir = Path(write_dir or results_dir)
+    write_dir.mkdir(parents=True, exist_ok=True)  # exists before a child starts: hidden from it
+    reasons = {s.student: ["regrade asked for (--force)"] if force else
+               stale_reasons_of(s, results_dir, config) for s in submissions}
+    todo = [s for s in submissions if reasons[s.student]]
+    previous = {s.student: read_results(results_dir / s.student / "results.json") for s in todo}
+    changes: list[Change] = []
+    recorded: list[str] = []
     bar = _progress_bar(len(todo), enabled=progress)
-    pending = list(todo)
-    while pending:
-        pending = _grade_with_pool(assignment, pending, results_dir, config, bar)
+
+    def record(submission: Submission, results: dict[str, Any]) -> None:
+        _record(assignment, submission, write_dir, config, results)
+        recorded.append(submission.student)
+        change = compare(submission.student, previous[submission.student], results,
+                         reasons[submission.student])
+        if change is not None:
+            changes.append(change)
+        bar.update(1)
+
+    if cluster is None:
+        pending = list(todo)
+        while pending:
+            pending = _grade_with_pool(assignment, pending, results_dir, config, record)
+    elif todo:
+        from autograder.batch.cluster import grade_on_cluster
+
+        grade_on_cluster(assignment, todo, results_dir, config, record, cluster)
     bar.close()
-    return {"graded": len(todo), "skipped": skipped, "seconds": time.perf_counter() - start}
+    return {"graded": len(todo), "skipped": len(submissions) - len(todo),
+            "seconds": time.perf_counter() - start, "recorded": recorded,
+            "changes": sorted(changes, key=lambda c: c.student)}
 
 
 def _grade_with_pool(assignment: str, submissions: list[Submission], results_dir: Path,
-                     config: GradingConfig, bar: Any) -> list[Submission]:
+                     config: GradingConfig, record: Record) -> list[Submission]:
     """Grade with one pool; return the submissions left when a worker died (rare: the
     student's code runs in a grandchild, so only a grader bug can kill a worker)."""
     left: list[Submission] = []
@@ -68,37 +107,31 @@ def _grade_with_pool(assignment: str, submissions: list[Submission], results_dir
         for future in as_completed(futures):
             submission = futures[future]
             try:
-                future.result()
+                results = future.result()
             except BrokenProcessPool:
                 left.append(submission)
                 continue
-            bar.update(1)
+            record(submission, results)
     # A broken pool fails every unfinished future at once: grade the one that
     # broke it alone next time round so one bad submission cannot loop forever.
-    retry = [s for s in left if not up_to_date(s, results_dir, config)]
-    for submission in retry[:1]:
-        _record(assignment, submission, results_dir, config, error_results(
-            assignment, "the grader's worker process died while grading this submission"))
-        bar.update(1)
-    return retry[1:]
+    for submission in left[:1]:
+        record(submission, error_results(assignment, WORKER_DIED))
+    return left[1:]
 
 
 def grade_one(assignment: str, submission: Submission, results_dir: Path,
-              config: GradingConfig) -> None:
-    """Grade one submission (in a worker) and write its results.json and feedback.md."""
+              config: GradingConfig) -> dict[str, Any]:
+    """Grade one submission (in a worker) and return its results (the caller writes them)."""
     from autograder.grading.runner import grade_submission
 
     if submission.path is None:
-        results = error_results(assignment, submission.problem or "no submission found")
-    else:
-        try:
-            # The results folder (the class's scores and feedback) is hidden from the child.
-            results = grade_submission(assignment, submission.path, config,
-                                       hide=[results_dir])
-        except Exception as error:  # a grader bug: record it for this student, go on
-            results = error_results(assignment, f"internal grader error: {error!r}",
-                                    grader_failed=True)
-    _record(assignment, submission, results_dir, config, results)
+        return error_results(assignment, submission.problem or "no submission found")
+    try:
+        # The results folder (the class's scores and feedback) is hidden from the child.
+        return grade_submission(assignment, submission.path, config, hide=[results_dir])
+    except Exception as error:  # a grader bug: record it for this student, go on
+        return error_results(assignment, f"internal grader error: {error!r}",
+                             grader_failed=True)
 
 
 def _record(assignment: str, submission: Submission, results_dir: Path, config: GradingConfig,

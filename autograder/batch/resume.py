@@ -8,7 +8,8 @@ unchanged:
 * ``config``: the verdict-relevant grading configuration
   (:meth:`autograder.config.GradingConfig.verdict_key`: device, limits, visibility, ...);
 * ``suite``: a digest of the assignment's hidden suite and the checks and fixtures it uses;
-* ``grader``: a digest of the rest of the grader's code and the torch version.
+* ``grader``: a digest of the rest of the grader's code and the torch version (less the
+  code that only reads finished results, :data:`AFTER_GRADING`).
 
 :func:`stale_reasons` says which changed, so a regrade can tell the instructor why.
 """
@@ -28,6 +29,11 @@ SUITES_DIR = PACKAGE_DIR / "grading" / "suites"
 # What a suite runs besides its own folder.
 SUITE_SUPPORT = (PACKAGE_DIR / "grading" / "checks.py", PACKAGE_DIR / "grading" / "fixtures.py")
 _SKIP = {"__pycache__", ".pytest_cache"}
+# Code that only reads finished results (the class report, the regrade diff): editing it
+# cannot change a verdict, so it does not make a class's results stale.
+AFTER_GRADING = tuple(PACKAGE_DIR / p for p in (
+    "commands/report.py", "report/class_report.py", "report/class_page.py",
+    "report/similarity.py", "batch/regrade.py"))
 
 
 def _digest(files: list[Path], root: Path) -> str:
@@ -53,7 +59,7 @@ def suite_digest(assignment: str) -> str:
 def grader_digest() -> str:
     """The grader's code outside the suites, and the torch it grades with."""
     files = [p for p in _files(PACKAGE_DIR) if not p.is_relative_to(SUITES_DIR)
-             and p not in SUITE_SUPPORT]
+             and p not in SUITE_SUPPORT and p not in AFTER_GRADING]
     try:
         torch_version = importlib.metadata.version("torch")
     except importlib.metadata.PackageNotFoundError:

@@ -15,6 +15,7 @@ import importlib
 COMMANDS: dict[str, tuple[str, str]] = {
     "grade": ("autograder.commands.grade", "grade one submission with the hidden suite"),
     "grade-batch": ("autograder.commands.grade_batch", "grade a whole class in parallel"),
+    "report": ("autograder.commands.report", "the class report of a batch (HTML and CSV)"),
     "gradescope": ("autograder.commands.gradescope", "build the Gradescope autograder zip"),
     "check": ("autograder.commands.check", "every solution scores 100, every released stub 0"),
     "validate": ("autograder.commands.validate", "run a notebook's visible tests (for students)"),
