@@ -12,7 +12,8 @@ import pytest
 
 from autograder.config import GradingConfig
 from autograder.gradescope.build import build_zip, read_config, simulate
-from autograder.gradescope.run import apply_visibility, find_notebook
+from autograder.gradescope.run import apply_visibility, find_notebook, grade_upload, load_problem
+from autograder.gradescope.upload import UnsafeArchive, find_upload, safe_extract
 from autograder.report.results import validate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,7 +44,10 @@ def test_zip_holds_the_scripts_grader_and_its_own_suite_only(zip_path: Path) -> 
     assert not any("__pycache__" in n for n in names)
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     assert assignment == A2 and config == GradingConfig(test_visibility="after_published")
-    assert "torch==2.13.0" in setup and "whl/cpu" in setup and '".[grader]"' in setup
+    assert "torch==2.13.0" in setup and "whl/cpu" in setup
+    # the grader's dependencies only: the grader and the suite stay in source/, root-only
+    assert '".[grader]"' not in setup and 'chmod -R go-rwx "$ROOT/source"' in setup
+    assert "Ubuntu 24.04" not in setup  # no base image Gradescope does not offer
     checked = subprocess.run(["bash", "-n", "-c", setup], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
 
@@ -56,11 +60,93 @@ def test_the_submission_is_found_or_a_reason_given(tmp_path: Path) -> None:
     (tmp_path / "y.ipynb").write_text("{}")
     path, reason = find_notebook(tmp_path, A2)
     assert path is None and f"{A2}.ipynb" in reason
-    results = apply_visibility({"score": 1, "tests": [{"name": "t", "score": 1}]},
-                               GradingConfig(visibility="hidden",
-                                             test_visibility="after_due_date"))
-    assert results["tests"][0]["visibility"] == "after_due_date"
-    assert results["visibility"] == "hidden"
+
+
+def test_visibility_follows_gradescopes_rules() -> None:
+    def graded(**settings: str) -> dict:
+        return apply_visibility({"score": 1, "output": "Score: 1 / 3\nNotes on your submission:"
+                                 "\n- cell 4 was ignored", "extra_data": {"max_score": 3},
+                                 "tests": [{"name": "t", "score": 1, "max_score": 3}]},
+                                GradingConfig(**settings))
+
+    results = graded(visibility="hidden", test_visibility="after_due_date")
+    check, test = results["tests"]
+    assert test["visibility"] == "after_due_date" and results["visibility"] == "hidden"
+    # The submission check is always visible, and says what the loader noticed.
+    assert check["visibility"] == "visible" and check["max_score"] == 0
+    assert "cell 4 was ignored" in check["output"] and check["output_format"] == "md"
+    assert results["output_format"] == "md" and results["stdout_visibility"] == "hidden"
+    # While tests are withheld so is the score (Gradescope's rule); the text must not leak it.
+    for settings in ({"test_visibility": "after_published"}, {"visibility": "after_due_date"}):
+        text = graded(**settings)["output"]
+        assert "1 / 3" not in text and "shown" in text, text
+    assert "**Score: 1 / 3**" in graded(visibility="visible", test_visibility="visible")["output"]
+    validate(graded(test_visibility="hidden"))
+
+
+def _zip(path: Path, members: dict[str, bytes], link: str | None = None) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        if link:
+            info = zipfile.ZipInfo(link)
+            info.external_attr = 0o120777 << 16
+            archive.writestr(info, "/etc/passwd")
+    return path
+
+
+def test_a_zip_upload_is_unpacked_and_the_graded_file_named(tmp_path: Path) -> None:
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    _zip(upload / "work.zip", {f"hw/{A2}.ipynb": SOLUTION.read_bytes(), "hw/notes.md": b"x",
+                               "__MACOSX/hw/._a.ipynb": b"junk", "hw/.ipynb_checkpoints/c": b""})
+    found = find_upload(upload, A2, tmp_path / "scratch")
+    assert found.problem is None and found.notebook.read_bytes() == SOLUTION.read_bytes()
+    assert found.graded_name == f"work.zip: hw/{A2}.ipynb"
+    assert found.ignored == ["work.zip: hw/notes.md"]
+    # A notebook beside a zip: the zip is not opened, and is named as ignored.
+    (upload / f"{A2}.ipynb").write_bytes(SOLUTION.read_bytes())
+    found = find_upload(upload, A2, tmp_path / "scratch2")
+    assert found.graded_name == f"{A2}.ipynb" and found.ignored == ["work.zip"]
+
+
+@pytest.mark.parametrize("members, link, why", [
+    ({"../../etc/evil.ipynb": b"{}"}, None, "unsafe path"),
+    ({"/abs.ipynb": b"{}"}, None, "unsafe path"),
+    ({"a.ipynb": b"{}"}, "link.ipynb", "symbolic link"),
+    ({"big.ipynb": b"0" * (2 * 2**20)}, None, "more than 1 MB"),
+    ({f"f{i}.txt": b"" for i in range(5)}, None, "at most 3"),
+])
+def test_an_unsafe_zip_is_refused(tmp_path: Path, members, link, why) -> None:
+    archive = _zip(tmp_path / "up.zip", members, link)
+    with pytest.raises(UnsafeArchive, match=why):
+        safe_extract(archive, tmp_path / "out", max_members=3, max_total=2**20)
+    assert not (tmp_path / "etc").exists() and not Path("/abs.ipynb").exists()
+
+
+def _failure(tmp_path: Path, files: dict[str, bytes]) -> dict:
+    (tmp_path / "submission").mkdir(parents=True)
+    for name, data in files.items():
+        (tmp_path / "submission" / name).write_bytes(data)
+    results = grade_upload(tmp_path, A2, GradingConfig(visibility="hidden",
+                                                       test_visibility="hidden"))
+    validate(results)
+    assert results["visibility"] == "visible" and results["output_format"] == "md"
+    assert results["score"] == 0 and results["tests"] == []
+    return results
+
+
+def test_an_upload_that_cannot_be_graded_is_always_visible(tmp_path: Path) -> None:
+    nothing = _failure(tmp_path / "a", {"notes.txt": b"hi", "b.ipynb": b"{}", "c.ipynb": b"{}"})
+    assert f"`{A2}.ipynb`" in nothing["output"] and "`notes.txt`" in nothing["output"]
+    other = REPO / "solutions" / "source" / "a1_activations_init" / "a1_activations_init.ipynb"
+    wrong = _failure(tmp_path / "b", {"mine.ipynb": other.read_bytes()})
+    assert "notebook of `a1_activations_init`" in wrong["output"], wrong["output"]
+    broken = _failure(tmp_path / "c", {f"{A2}.ipynb": b"{ not json"})
+    assert "not a valid notebook" in broken["output"]
+    raw = _failure(tmp_path / "d", {"up.zip": b"PK\x03\x04 truncated"})
+    assert "not a readable .zip" in raw["output"]
+    assert load_problem(SOLUTION, A2) is None
 
 
 def _run_in_layout(zip_path: Path, root: Path, submission: Path) -> dict:
@@ -69,7 +155,10 @@ def _run_in_layout(zip_path: Path, root: Path, submission: Path) -> dict:
     assert process.returncode == 0, stderr[-3000:]
     results = json.loads((root / "results" / "results.json").read_text())
     validate(results)
-    assert all(t["visibility"] == "after_published" for t in results["tests"])
+    check, *tests = results["tests"]
+    assert check["name"] == "Submission" and check["visibility"] == "visible"
+    assert tests and all(t["visibility"] == "after_published" for t in tests)
+    assert f"{results['score']} /" not in results["output"]  # withheld until published
     return results
 
 
@@ -79,6 +168,14 @@ def test_correct_partly_wrong_and_hostile_submissions(zip_path: Path, tmp_path: 
 
     correct = _run_in_layout(zip_path, tmp_path / "correct", SOLUTION)
     assert correct["score"] == 100
+    # The same notebook zipped, with a stray file: graded, and both named.
+    (tmp_path / "zipped").mkdir()
+    _zip(tmp_path / "zipped" / "upload.zip", {f"{A2}.ipynb": SOLUTION.read_bytes(),
+                                              "scratch.py": b"print(1)\n"})
+    zipped = _run_in_layout(zip_path, tmp_path / "zipped-root", tmp_path / "zipped")
+    assert zipped["score"] == 100
+    assert f"`upload.zip: {A2}.ipynb`" in zipped["tests"][0]["output"]
+    assert "`upload.zip: scratch.py`" in zipped["tests"][0]["output"]
 
     for folder in ("wrong", "hostile"):
         (tmp_path / folder).mkdir()

@@ -4,8 +4,11 @@ Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` once
 to build its image, and runs ``run_autograder`` for every submission (see
 Gradescope's "autograder specifications").  The zip holds:
 
-* ``setup.sh`` — installs CPU torch and the grader with its ``grader`` extra;
-* ``run_autograder`` — grades ``/autograder/submission/*.ipynb`` with
+* ``setup.sh`` — chooses a Python >= 3.11 (the image's, the distribution's or a
+  standalone build), installs CPU torch and the ``grader`` extra's dependencies into
+  ``/autograder/venv`` and makes ``/autograder/source`` readable by root only: the
+  grader and the suite run from there and are never installed into site-packages;
+* ``run_autograder`` — grades the upload (a notebook, or a .zip holding one) with
   :mod:`autograder.gradescope.run`, which writes ``/autograder/results/results.json``;
 * ``gradescope.json`` — which assignment, and the grading configuration
   (:class:`autograder.config.GradingConfig`, the same settings as every command);
@@ -102,10 +105,11 @@ def simulate(zip_path: Path, root: Path, submission: Path, *, python: str | None
              command_prefix: Sequence[str] = ()) -> subprocess.Popen:
     """Start ``run_autograder`` in a Gradescope-like layout under ``root`` (tests, benchmarks).
 
-    The zip is unpacked into ``root/source`` and the submission copied into
-    ``root/submission``; ``python`` (default: this interpreter) stands in for the
-    virtual environment setup.sh would have built, and the zip's own copy of the
-    grader is put first on its path so that it, not this checkout, is what runs.
+    The zip is unpacked into ``root/source`` and the submission (a file, or a folder's
+    contents) copied into ``root/submission``; ``python`` (default: this interpreter)
+    stands in for the virtual environment setup.sh would have built; run_autograder
+    puts the zip's own copy of the grader first on the path, so that it, not this
+    checkout, is what runs.
     Returns the running process; the results land in ``root/results/results.json``.
     """
     import shutil
@@ -116,9 +120,12 @@ def simulate(zip_path: Path, root: Path, submission: Path, *, python: str | None
         archive.extractall(source)
     (root / "submission").mkdir(parents=True)
     (root / "results").mkdir()
-    shutil.copy(submission, root / "submission" / submission.name)
+    if submission.is_dir():
+        shutil.copytree(submission, root / "submission", dirs_exist_ok=True)
+    else:
+        shutil.copy(submission, root / "submission" / submission.name)
     env = {**os.environ, "AUTOGRADER_ROOT": str(root),
-           "AUTOGRADER_PYTHON": python or sys.executable,
-           "PYTHONPATH": os.pathsep.join([str(source), str(source / "src")])}
+           "AUTOGRADER_PYTHON": python or sys.executable}
+    env.pop("PYTHONPATH", None)  # run_autograder puts the zip's source first, as on Gradescope
     return subprocess.Popen([*command_prefix, "bash", str(source / "run_autograder")], env=env,
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
