@@ -341,15 +341,18 @@ def check_keeps_dtype_and_device(student: Any, name: str, x: torch.Tensor,
                                  paths: Sequence[dict[str, Any]], *, backward: bool = False,
                                  dtypes: Sequence[torch.dtype] = tuple(ELEMENTWISE_TOLERANCE)
                                  ) -> None:
-    """The result has x's shape, dtype (float64/32/16, bfloat16) and device, on every path."""
+    """The result has x's shape, dtype (float64/32/16, bfloat16) and device, on every path.
+
+    Each dtype is tried on x and on a 0-d tensor (where a float32 scalar tensor would promote).
+    """
     for dtype in dtypes:
-        xd = x.to(dtype)
-        args, names = ((torch.ones_like(xd), xd), ("grad_out", "x")) if backward else \
-            ((xd,), ("x",))
-        for kwargs in paths:
-            what = describe_call(name, args, kwargs, names)
-            out = call(student, name, *args, arg_names=names, **kwargs)
-            check_tensor(out, what, shape=x.shape, dtype=dtype, device=x.device)
+        for xd in (x.to(dtype), x.to(dtype).reshape(-1)[0].clone()):
+            args, names = ((torch.ones_like(xd), xd), ("grad_out", "x")) if backward else \
+                ((xd,), ("x",))
+            for kwargs in paths:
+                what = describe_call(name, args, kwargs, names)
+                out = call(student, name, *args, arg_names=names, **kwargs)
+                check_tensor(out, what, shape=xd.shape, dtype=dtype, device=x.device)
 
 
 def check_zero_size(student: Any, name: str, device: torch.device,

@@ -71,7 +71,10 @@ class CallInfo:
     ``args_after``/``kwargs_after``: the arguments as the child saw them after the
     call; ``modified``: the positions and names of arguments the call changed (bit
     for bit); ``returned_arg``: the position of an argument returned as the value
-    itself; ``value_requires_grad``: whether a returned tensor requires grad.
+    itself; ``value_requires_grad``: whether a returned tensor requires grad;
+    ``received_after``: the very tensor objects the call received (in the order of
+    :func:`tensors_in` over ``[args, kwargs]``) as they are after it, so an in-place
+    write shows even where the call rebound the slot that held the tensor.
     """
 
     value: Any
@@ -80,6 +83,7 @@ class CallInfo:
     modified: set[int | str] = field(default_factory=set)
     returned_arg: int | None = None
     value_requires_grad: bool = False
+    received_after: list[Any] = field(default_factory=list)
 
 
 def tensors_in(value: Any, depth: int = 0) -> list[Any]:

@@ -267,9 +267,16 @@ class Sandbox:
                      if changed(before, kwargs_after[name])}
         returned = reply.get("returned_arg")
         value = reply.get("value")
+        import torch  # lazily, as handles.py: the parent imports torch only to grade
+
+        received = reply.get("received_after")
+        sent = tensors_in([list(args), dict(kwargs or {})])
+        if (not isinstance(received, list) or len(received) != len(sent)
+                or not all(isinstance(t, torch.Tensor) for t in received)):
+            raise SandboxCrashed(f"{where}: the sandbox sent malformed call information")
         return CallInfo(value, args_after, kwargs_after, modified,
                         returned if type(returned) is int and 0 <= returned < len(args) else None,
-                        any(t.requires_grad for t in tensors_in(value)))
+                        any(t.requires_grad for t in tensors_in(value)), received)
 
     def has(self, name: str) -> bool:
         return bool(self.request({"op": "has", "name": name}, where=f"`{name}`"))

@@ -184,6 +184,9 @@ class Child(Confinement):
             target = self.namespace[target]
         args, kwargs = list(request["args"]), dict(request["kwargs"])
         info = bool(request.get("info"))
+        # The very tensors received, kept before the call: a write into one shows even when
+        # the function rebinds the container slot that held it (state["v"] = new).
+        received = _tensors_in([args, kwargs]) if info else []
         self.guard.hits.clear()
         try:
             value = target(*args, **kwargs)
@@ -202,8 +205,21 @@ class Child(Confinement):
             # (student code may have patched torch in here); only identity is judged here.
             returned = next((i for i, arg in enumerate(args) if value is arg), None)
             reply.update({"args_after": tuple(args), "kwargs_after": kwargs,
-                          "returned_arg": returned})
+                          "returned_arg": returned, "received_after": received})
         return reply
+
+
+def _tensors_in(value: Any, depth: int = 0) -> list[Any]:
+    """The tensors of a value tree in order (lists, tuples, dict values), as handles.tensors_in."""
+    import torch  # imported by the zygote already
+
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if depth < 64 and isinstance(value, list | tuple):
+        return [t for item in value for t in _tensors_in(item, depth + 1)]
+    if depth < 64 and isinstance(value, dict):
+        return [t for item in value.values() for t in _tensors_in(item, depth + 1)]
+    return []
 
 
 def _safe_str(error: BaseException) -> str:
