@@ -122,3 +122,18 @@ def test_partly_wrong_notebook(tmp_path, capsys) -> None:
     assert "AssertionError" in lines["adam"] and "step 1" in lines["adam"]
     assert "the answer cell raised SyntaxError" in lines["linear_scaling_rule"]
     assert "no answer cell defines multistep_lr" in output
+
+
+def test_validate_applies_the_graders_forbidden_name_rule(tmp_path) -> None:
+    """A silu calling torch.sigmoid passes its visible tests but scores 0: validate says so."""
+    from grader_helpers import make_submission
+
+    a1 = get_assignment("a1_activations_init")
+    path = make_submission(a1.name, tmp_path, replace={
+        "silu": "def silu(x):\n    return x * torch.sigmoid(x)\n",
+        "relu": "import torch.nn.functional as F\n\n\ndef relu(x):\n    return F.relu(x)\n"})
+    static = validate.forbidden_uses(path, a1)
+    silu = validate.forbidden_detail(static, "silu")
+    assert silu is not None and "`torch.sigmoid`" in silu and "scores its tests 0" in silu
+    assert "torch.nn.functional" in (validate.forbidden_detail(static, "relu") or "")
+    assert validate.forbidden_detail(static, "sigmoid") is None

@@ -7,6 +7,12 @@ line of the error), not implemented (the stub's ``NotImplementedError``) or
 missing (no answer cell defines it).  Plot cells and the rest of the notebook
 are not run.  Exit status 0 only when every visible test passes.
 
+Before running anything it applies the grader's own forbidden-name rule
+(:func:`autograder.intake.static_check.static_check` on the cells the grader
+loads, with the assignment's forbidden names): a function that uses a forbidden
+built-in is reported as failed, as the grader would score it 0, even when its
+visible tests pass.
+
 The visible tests are quick checks worth 0 points; the hidden suite that
 grades the notebook tests much more.
 """
@@ -27,7 +33,15 @@ from autograder.intake.cells import (
     select_answer_cells,
     test_cell,
 )
-from autograder.spec import ASSIGNMENTS, Assignment, get_assignment, release_path
+from autograder.intake.loader import load_submission
+from autograder.intake.static_check import StaticReport, static_check
+from autograder.spec import (
+    ASSIGNMENTS,
+    IMPORTS_CELL_ID,
+    Assignment,
+    get_assignment,
+    release_path,
+)
 
 
 def read_notebook(path: str | Path):
@@ -109,6 +123,26 @@ def _test_cell(nb, name: str, assignment: Assignment):
     return None
 
 
+def forbidden_uses(path: Path, spec: Assignment) -> StaticReport:
+    """The grader's static forbidden-name check of the cells it would load (runner.prepare)."""
+    submission = load_submission(path, spec)
+    cells = [(cell.name, cell.code) for cell in submission.cells]
+    if cells and cells[0][0] != IMPORTS_CELL_ID:
+        cells.insert(0, (IMPORTS_CELL_ID, ""))
+    return static_check(cells, spec.forbidden, spec.forbidden_tensor_methods)
+
+
+def forbidden_detail(static: StaticReport, name: str) -> str | None:
+    """One line for a part that uses a forbidden name, or ``None``."""
+    use = static.first_use(name)
+    if use is None:
+        return None
+    finding, via = use
+    through = f" through {' -> '.join(f'`{v}`' for v in via)}" if via else ""
+    return (f"uses the forbidden {finding.describe()}{through}: the grader scores its tests 0;"
+            " implement it with elementary tensor operations")
+
+
 def validate_notebook(path: str | Path, assignment: str | None = None,
                       timeout: int = 120, device: str = "auto") -> Report:
     """Execute the imports, answer and visible-test cells of a notebook in a fresh kernel."""
@@ -168,10 +202,15 @@ def validate_notebook(path: str | Path, assignment: str | None = None,
     elif id(imports) in done and _first_error(ran[id(imports)]) is not None:
         report.problem = f"the imports cell failed: {error_line(_first_error(ran[id(imports)]))}"
 
+    static = forbidden_uses(path, spec)
     for part in spec.parts:
         if not answers[part.name]:
             detail = f"no answer cell defines {part.name}"
             report.parts.append(PartResult(part.name, MISSING, detail))
+            continue
+        forbidden = forbidden_detail(static, part.name)
+        if forbidden is not None:
+            report.parts.append(PartResult(part.name, FAILED, forbidden))
             continue
         steps = [(kind, cell) for kind, name, cell in plan if name == part.name]
         if not all(id(cell) in done for _, cell in steps):
