@@ -126,7 +126,9 @@ def test_toc_ends_with_an_api_reference_page_per_nntrain_module() -> None:
 
 def test_chapter_references_name_documented_nntrain_objects() -> None:
     """Every {func}/{class}/{mod}/{meth} target of the chapters exists in nntrain."""
-    role = re.compile(r"\{(?:py:)?(func|class|mod|meth|attr|data|exc)\}`~?([^`<>]+?)`")
+    # {func}`nntrain.x.f`, {func}`~nntrain.x.f`, {func}`title <nntrain.x.f>`
+    role = re.compile(r"\{(?:py:)?(func|class|mod|meth|attr|data|exc)\}`"
+                      r"(?:[^`<]*<)?~?([^`<>]+?)>?`")
     for stem in ["intro", *CHAPTERS]:
         for kind, target in role.findall(chapter_text(stem)):
             assert target.startswith("nntrain."), f"{stem}: {{{kind}}}`{target}` is not nntrain's"
