@@ -7,10 +7,15 @@ autograde`` on the same notebooks in an nbgrader course made from
 ``solutions/`` and reports its time.  Two hostile kinds are left out of the
 nbgrader run because nbgrader would run them unconfined on this machine (the
 memory hog and the fork bomb); the report says how many notebooks each tool
-graded.  Results: ``bench/results/batch.json``.
+graded.  With ``--cluster`` the same class is graded again on a Dask
+``LocalCluster`` of ``--jobs`` worker processes (one thread each) through
+``grade-batch --scheduler``, and the report gives both rates and whether every
+student's score agrees.  Results: ``bench/results/batch.json`` (with ``--cluster``:
+``batch_cluster.json``).
 
     python bench/bench_batch.py                    # 200 submissions, both tools
     python bench/bench_batch.py -n 40 --nbgrader-sample 20
+    python bench/bench_batch.py -n 40 --no-nbgrader --cluster
 """
 
 from __future__ import annotations
@@ -90,12 +95,33 @@ def generate(root: Path, n: int) -> dict[str, str]:
     return kinds
 
 
-def run_batch(root: Path, jobs: int) -> tuple[float, Path]:
-    out = root / "grades" / "grades.csv"
+def run_batch(root: Path, jobs: int, scheduler: str | None = None) -> tuple[float, Path]:
+    out = root / ("cluster_grades" if scheduler else "grades") / "grades.csv"
+    extra = ["--scheduler", scheduler] if scheduler else []
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "autograder", "grade-batch", ASSIGNMENT, str(root),
-                    "--jobs", str(jobs), "--out", str(out)], check=True, cwd=REPO, env=_env())
+                    "--jobs", str(jobs), "--out", str(out), *extra], check=True, cwd=REPO,
+                   env=_env())
     return time.perf_counter() - start, out
+
+
+def run_cluster(root: Path, jobs: int) -> tuple[float, float, Path]:
+    """Grade on a LocalCluster of ``jobs`` worker processes; (start-up s, grading s, CSV)."""
+    from distributed import LocalCluster
+
+    start = time.perf_counter()
+    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=40) as cluster:
+        started = time.perf_counter() - start
+        seconds, out = run_batch(root, jobs, cluster.scheduler_address)
+    return started, seconds, out
+
+
+def _scores(csv_path: Path) -> dict[str, str]:
+    import csv
+
+    with open(csv_path, newline="") as handle:
+        return {row["student"]: row["score"] for row in csv.DictReader(handle)}
 
 
 def run_nbgrader(root: Path, kinds: dict[str, str], sample: int | None,
@@ -135,6 +161,8 @@ def main() -> None:
     parser.add_argument("--nbgrader-sample", type=int, default=None,
                         help="autograde only this many notebooks with nbgrader (default: all)")
     parser.add_argument("--no-nbgrader", action="store_true")
+    parser.add_argument("--cluster", action="store_true",
+                        help="also grade on a Dask LocalCluster of --jobs workers and compare")
     parser.add_argument("--nbgrader-cap", type=float, default=1800,
                         help="seconds after which nbgrader autograde is stopped (default 1800)")
     args = parser.parse_args()
@@ -158,6 +186,14 @@ def main() -> None:
             1 for row in rows if kinds[row["student"]] == "correct" and row["score"] == "100")
         report["statuses"] = {s: sum(1 for r in rows if r["status"] == s)
                               for s in sorted({r["status"] for r in rows})}
+        if args.cluster:
+            startup, cluster_seconds, cluster_csv = run_cluster(root, args.jobs)
+            report.update({
+                "cluster_startup_seconds": round(startup, 1),
+                "cluster_seconds": round(cluster_seconds, 1),
+                "cluster_per_minute": round(60 * args.n / cluster_seconds, 1),
+                "cluster_scores_agree": _scores(cluster_csv) == _scores(csv_path),
+            })
         if not args.no_nbgrader:
             nb_seconds, graded = run_nbgrader(root, kinds, args.nbgrader_sample,
                                               args.nbgrader_cap)
@@ -168,7 +204,7 @@ def main() -> None:
             })
             report["speedup"] = round(report["grade_batch_per_minute"]
                                       / report["nbgrader_per_minute"], 1)
-    out = REPO / "bench" / "results" / "batch.json"
+    out = REPO / "bench" / "results" / ("batch_cluster.json" if args.cluster else "batch.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     for key, value in report.items():

@@ -17,6 +17,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
+from autograder.batch import cluster as cluster_module  # noqa: E402
 from autograder.batch.cluster import GPU, ClusterError  # noqa: E402
 from autograder.batch.pool import grade_batch, stale_reasons_of  # noqa: E402
 from autograder.config import GradingConfig, cuda_available  # noqa: E402
@@ -124,6 +125,17 @@ def test_cuda_needs_a_worker_with_a_gpu_resource(cluster, tmp_path: Path) -> Non
                     GradingConfig(device="cuda"), progress=False,
                     cluster=cluster.scheduler_address)
     assert not (tmp_path / "results" / "alice").exists()
+
+
+def test_an_unreachable_scheduler_is_an_error_before_anything_is_graded(
+        tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "course"
+    _class(root, {"alice": SOLUTION})
+    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT", "1s")
+    with pytest.raises(ClusterError, match="could not reach the Dask scheduler"):
+        grade_batch(A1, discover_submissions(root, A1), tmp_path / "results", GradingConfig(),
+                    progress=False, cluster="tcp://127.0.0.1:9")
+    assert not list((tmp_path / "results").glob("*/results.json"))
 
 
 @pytest.mark.cuda

@@ -43,6 +43,7 @@ except ModuleNotFoundError:  # pragma: no cover - distributed is in the dev extr
     _PluginBase = object  # type: ignore[assignment,misc]
 
 GPU = "GPU"  # the worker resource a CUDA grading needs one of
+CONNECT_TIMEOUT = "30s"  # how long to wait for the scheduler before giving up
 PLUGIN_NAME = "autograder-preload"
 
 
@@ -60,7 +61,7 @@ def _client(cluster: Any) -> tuple[Any, bool]:
     if isinstance(cluster, Client):
         return cluster, False
     try:
-        return Client(cluster, timeout="30s"), True
+        return Client(cluster, timeout=CONNECT_TIMEOUT), True
     except (OSError, TimeoutError) as error:
         raise ClusterError(f"could not reach the Dask scheduler {cluster!r} ({error})") from None
 
