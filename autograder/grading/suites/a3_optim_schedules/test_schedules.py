@@ -19,6 +19,7 @@ import pytest
 import torch
 from torch.optim import lr_scheduler
 
+from autograder.errors import StudentError
 from autograder.grading.checks import as_number, check_raises, describe
 from autograder.sandbox.inside.transport import Table
 
@@ -57,10 +58,14 @@ def _torch_lrs(make: Callable[[torch.optim.Optimizer], object], base_lr: float,
 
 def _check_schedule(get: Callable[[int], object], expected: list[float], what: str,
                     start: int = 0) -> None:
-    """get(t) == expected[t] for t = start, ..., len(expected) - 1."""
+    """get(t) == expected[t] for t = start, ..., len(expected) - 1 (nan and inf are wrong)."""
     for t in range(start, len(expected)):
-        value = get(t)
         label = f"{what} at t={t}"
+        try:
+            value = get(t)
+        except StudentError as error:  # name the call, not "a `function` object"
+            raise AssertionError(f"{label} raised {error.type_name}: {error.message}"[:400]
+                                 + f" (expected {expected[t]:.10g})") from None
         if isinstance(value, bool) or not isinstance(value, int | float | torch.Tensor):
             raise AssertionError(f"{label} should return a float, got {describe(value)}")
         got = as_number(value, label)
@@ -70,7 +75,8 @@ def _check_schedule(get: Callable[[int], object], expected: list[float], what: s
                           if e is not None]
             hint = (" (off by one step?)" if any(abs(got - e) <= 1e-12 + RTOL * abs(e)
                                                  for e in neighbours) else "")
-            raise AssertionError(f"{label} is {got:.6g}, which is wrong{hint}")
+            raise AssertionError(f"{label} returned {got:.10g}, expected {expected[t]:.10g}"
+                                 f"{hint}")
 
 
 def _check_value_errors(student, name: str, cases: list[tuple], **kwargs) -> None:
@@ -105,7 +111,7 @@ def test_step_lr_default_gamma_is_0_1(student):
 
 
 # ----------------------------------------------------------------------------- multistep_lr
-@pytest.mark.points(3, part="multistep_lr")
+@pytest.mark.points(2, part="multistep_lr")
 def test_multistep_lr_matches_torch_multisteplr(student):
     for base, milestones, gamma in [(0.1, [3, 7, 12], 0.3), (1.0, [1], 0.5),
                                     (0.5, [5, 6, 15], 0.1)]:
@@ -120,6 +126,17 @@ def test_multistep_lr_default_gamma_is_0_1(student):
     expected = _torch_lrs(lambda o: lr_scheduler.MultiStepLR(o, [2, 5]), 0.3, 9)
     _check_schedule(_call(student, "multistep_lr", 0.3, [2, 5]), expected,
                     _signature("multistep_lr", 0.3, [2, 5]))
+
+
+@pytest.mark.points(1, part="multistep_lr")
+def test_multistep_lr_counts_unsorted_and_repeated_milestones_as_torch(student):
+    """MultiStepLR counts milestones (a Counter): order does not matter, a repeat counts twice."""
+    for base, milestones, gamma in [(0.1, [12, 3, 7], 0.3), (1.0, [4, 4, 9], 0.5),
+                                    (0.2, [6, 2, 6, 2], 0.5)]:
+        expected = _torch_lrs(
+            lambda o, m=milestones, g=gamma: lr_scheduler.MultiStepLR(o, m, g), base, 16)
+        _check_schedule(_call(student, "multistep_lr", base, milestones, gamma), expected,
+                        _signature("multistep_lr", base, milestones, gamma))
 
 
 # ----------------------------------------------------------------------------- cosine_lr
