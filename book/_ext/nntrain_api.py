@@ -1,4 +1,4 @@
-"""The API reference (``book/api/``): ``nntrain`` of this source tree, every public name.
+"""The API reference (``book/api/``): the ``nntrain`` of this source tree, documented.
 
 ``sphinx.ext.autodoc`` imports the modules it documents.  An ``nntrain`` installed elsewhere (a
 stale wheel in site-packages, another clone on ``PYTHONPATH``) would silently document other
@@ -8,8 +8,6 @@ somewhere else.
 
 It also makes autodoc document what a reader of the chapters looks up:
 
-* every name in the module's own ``__all__``, constants included (autodoc skips module data
-  without a docstring, so ``nntrain.augment.RAND_AUGMENT_OPS`` had no entry to link to);
 * module-level *instances* (``nntrain.optim.rosenbrock``, a ``TestFunction``) with their value
   only: their ``__doc__`` is their class's docstring, which would be repeated under every instance;
 * a short name in a docstring (``:func:`fit``` in ``nntrain.ensembles``, ``:func:`fancy_pca```
@@ -70,16 +68,6 @@ def iter_modules(package: str, recursive: bool = False) -> list[str]:
         if recursive and info.ispkg:
             found.extend(iter_modules(info.name, recursive=True))
     return sorted(found)
-
-
-def _keep_public(app: Sphinx, what: str, name: str, obj: Any, skip: bool,
-                 options: Any) -> bool | None:
-    module = app.env.temp_data.get("autodoc:module")
-    if what != "module" or not skip or not module:
-        return None
-    if name in getattr(sys.modules.get(module), "__all__", ()):
-        return False  # public, even without a docstring of its own
-    return None
 
 
 def is_documented_instance(obj: Any) -> bool:
@@ -151,7 +139,6 @@ class Submodules(SphinxDirective):
 def setup(app: Sphinx) -> dict[str, Any]:
     use_source_tree()  # before autodoc imports anything
     app.connect("builder-inited", _check)
-    app.connect("autodoc-skip-member", _keep_public)
     # before napoleon (priority 500), which would parse the class docstring as the data's type
     app.connect("autodoc-process-docstring", _drop_class_docstring, priority=400)
     app.add_directive("nntrain-submodules", Submodules)

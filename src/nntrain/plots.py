@@ -34,8 +34,11 @@ __all__ = [
 
 # The book's text column is 688 CSS pixels wide (sphinx-book-theme at 1280 px); a figure drawn
 # 6.8 in wide at 100 dpi fills it at its natural size, so 10-point text stays 10-point text.
+#: Width in inches of a figure that fills the book's text column at :data:`BOOK_DPI`.
 BOOK_WIDTH = 6.8
+#: Resolution of the book's figures: one inch is 100 CSS pixels, so nothing is rescaled.
 BOOK_DPI = 100
+#: The rcParams :func:`book_style` sets.
 BOOK_STYLE: dict[str, Any] = {
     "figure.figsize": (BOOK_WIDTH, 3.2),
     "figure.dpi": BOOK_DPI,
