@@ -42,7 +42,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from autograder.grading.plugin import GradingPlugin  # noqa: E402
-from autograder.grading.runner import pytest_args, run_suite  # noqa: E402
+from autograder.grading.runner import run_suite  # noqa: E402
+from autograder.grading.session import pytest_args  # noqa: E402
 from autograder.intake.loader import load_submission  # noqa: E402
 from autograder.sandbox.handles import CallInfo  # noqa: E402
 from autograder.sandbox.handles import changed as _changed  # noqa: E402

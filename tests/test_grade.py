@@ -188,3 +188,28 @@ def test_check_every_solution_scores_full_marks_and_every_stub_zero(capsys):
     assert check.run(args) == 0, capsys.readouterr().out
     lines = capsys.readouterr().out.splitlines()
     assert sum(line.startswith("ok ") for line in lines) == 6 and lines[-1] == "check passed"
+
+
+# ---------------------------------------------------------------------------- one session, many
+def test_one_collected_suite_grades_each_submission_on_its_own(tmp_path):
+    """The suite is collected once per process; a submission never sees the one before it."""
+    from autograder.grading.session import session_for
+
+    good = notebook(tmp_path, name="good.ipynb")
+    broken = notebook(tmp_path, replace={"step_lr": "def step_lr(*a, **k):\n    return 0.0\n"},
+                      name="broken.ipynb")
+    first = grade_notebook(A3, good, suite_dir=TINY)
+    session = session_for(TINY, "auto")
+    middle = grade_notebook(A3, broken, suite_dir=TINY)
+    last = grade_notebook(A3, good, suite_dir=TINY)
+    assert session_for(TINY, "auto") is session  # collected once
+    assert first["score"] == last["score"] == TOTAL and middle["score"] < TOTAL
+    assert first["tests"] == last["tests"]
+
+
+def test_cases_of_a_device_that_does_not_run_here_are_not_collected(tmp_path):
+    from autograder.grading.session import session_for
+
+    grade_notebook(A3, notebook(tmp_path), suite_dir=TINY, device="cpu")
+    plugin = session_for(TINY, "cpu").plugin
+    assert plugin.outcomes and all(o.skipped == 0 for o in plugin.outcomes.values())

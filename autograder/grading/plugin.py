@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from autograder import config as grading_config
 from autograder.config import DEVICES
 from autograder.errors import GraderError
 from autograder.grading.student import Student
@@ -74,9 +75,15 @@ class TestOutcome:
 
 
 class GradingPlugin:
-    """Pytest plugin: provides the grading context and records each test's outcome."""
+    """Pytest plugin: provides the grading context and records each test's outcome.
 
-    def __init__(self, student: Student, device: str = "auto", *,
+    One plugin can grade many submissions with the same collected items
+    (:mod:`autograder.grading.session`): :meth:`begin` starts the record of the next
+    one.  Cases for a device that does not run here (``--device cpu``, or cuda without
+    a GPU) are deselected at collection, not skipped one by one.
+    """
+
+    def __init__(self, student: Student | None, device: str = "auto", *,
                  fast_reports: bool = True) -> None:
         if device not in DEVICES:
             raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
@@ -84,12 +91,25 @@ class GradingPlugin:
         self.device = device
         self.fast_reports = fast_reports
         self.outcomes: dict[str, TestOutcome] = {}
+        self.collection_problems: list[str] = []
         self.suite_problems: list[str] = []
+        self.collection_failed = False
         self._counter = 0
 
     @staticmethod
     def function_id(nodeid: str) -> str:
         return nodeid.split("[", 1)[0]
+
+    def begin(self, student: Student) -> None:
+        """Forget the previous submission's outcomes; grade ``student`` next."""
+        self.student = student
+        self.suite_problems = list(self.collection_problems)
+        for outcome in self.outcomes.values():
+            outcome.cases = outcome.passed = outcome.failed = outcome.skipped = 0
+            outcome.messages = []
+
+    def ordered_outcomes(self) -> list[TestOutcome]:
+        return sorted(self.outcomes.values(), key=lambda o: o.order)
 
     def _outcome_for(self, item: pytest.Item) -> TestOutcome:
         key = self.function_id(item.nodeid)
@@ -98,6 +118,7 @@ class GradingPlugin:
             marker = item.get_closest_marker("points")
             points, part = 0.0, None
             if marker is None or not marker.args:
+                self.collection_problems.append(f"{key} has no points marker")
                 self.suite_problems.append(f"{key} has no points marker")
             else:
                 points = float(marker.args[0])
@@ -108,7 +129,21 @@ class GradingPlugin:
             self.outcomes[key] = outcome
         return outcome
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def _runs_here(self, item: pytest.Item) -> bool:
+        callspec = getattr(item, "callspec", None)
+        wanted = callspec.params.get("device") if callspec is not None else None
+        if wanted not in ("cpu", "cuda"):
+            return True
+        if self.device != "auto":
+            return wanted == self.device
+        return wanted == "cpu" or grading_config.cuda_available()
+
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        kept = [item for item in items if self._runs_here(item)]
+        if len(kept) != len(items):
+            config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+            items[:] = kept
         for item in items:
             self._outcome_for(item)
             if self.fast_reports:
@@ -120,8 +155,11 @@ class GradingPlugin:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             text = str(report.longrepr).strip().splitlines()
-            self.suite_problems.append(f"collecting {report.nodeid} failed: "
-                                       f"{text[-1] if text else 'unknown error'}")
+            problem = (f"collecting {report.nodeid} failed: "
+                       f"{text[-1] if text else 'unknown error'}")
+            self.collection_problems.append(problem)
+            self.suite_problems.append(problem)
+            self.collection_failed = True
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:

@@ -10,16 +10,13 @@ object that the suites receive as their ``student`` fixture.  The plugin
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from autograder.config import GradingConfig
 from autograder.grading.outcome import GradeRun
-from autograder.grading.plugin import GradingPlugin
+from autograder.grading.session import session_for
 from autograder.grading.student import Student
 from autograder.intake.loader import load_submission
 from autograder.intake.static_check import static_check
@@ -29,7 +26,6 @@ from autograder.sandbox.zygote import Zygote
 from autograder.spec import IMPORTS_CELL_ID, get_assignment
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
-FIXTURES_PLUGIN = "autograder.grading.fixtures"
 
 
 def default_suite_dir(assignment: str) -> Path:
@@ -44,21 +40,6 @@ def submission_hide_dirs(notebook: Path) -> list[Path]:
         if ancestor.name in ("submitted", "autograded", "feedback", "submissions"):
             dirs.append(ancestor)
     return dirs
-
-
-def pytest_args(suite_dir: Path) -> list[str]:
-    """Arguments of the inner pytest run: no ini file, no cache, no output, no xdist.
-
-    The suite's fixtures and markers come from :mod:`autograder.grading.fixtures`,
-    registered as a plugin (the suites folder has no conftest of its own).
-    """
-    suite_dir = suite_dir.resolve()
-    return [str(suite_dir), "-c", os.devnull, "--rootdir", str(suite_dir.parent),
-            "--confcutdir", str(suite_dir.parent), "-p", FIXTURES_PLUGIN,
-            "-p", "no:cacheprovider", "-p", "no:terminal",
-            "-p", "no:xdist", "-p", "no:randomly", "-p", "no:logging",
-            "-p", "no:unraisableexception", "-p", "no:threadexception", "--import-mode=importlib",
-            "-W", "ignore::DeprecationWarning"]
 
 
 def prepare(assignment_name: str, notebook: str | Path, config: GradingConfig | None = None, *,
@@ -79,7 +60,8 @@ def prepare(assignment_name: str, notebook: str | Path, config: GradingConfig | 
         sandbox = Sandbox(cells, forbidden=assignment.forbidden,
                           tensor_methods=assignment.forbidden_tensor_methods,
                           limits=config.limits, isolation=config.isolation, audit=config.audit,
-                          hide=[*submission_hide_dirs(notebook), *(hide or [])])
+                          hide=[*submission_hide_dirs(notebook), *(hide or [])],
+                          weak_isolation=config.weak_isolation)
         sandbox.start_async()
     return Student(sandbox, submission, static, assignment), sandbox, problems
 
@@ -115,29 +97,29 @@ def run_suite(assignment_name: str, notebook: str | Path, config: GradingConfig 
     assignment = get_assignment(assignment_name)
     suite = Path(suite_dir) if suite_dir else default_suite_dir(assignment_name)
     student, sandbox, problems = prepare(assignment_name, notebook, config, hide=hide)
-    plugin = GradingPlugin(student, config.device)
     suite_problems: list[str] = []
+    outcomes = []
     if not suite.is_dir():
         suite_problems.append(f"the suite folder {suite} does not exist")
         exit_code = 4
     else:
         try:
-            exit_code = int(pytest.main(pytest_args(suite), plugins=[plugin]))
+            run = session_for(suite, config.device).run(student)
         finally:
             if sandbox is not None:
                 sandbox.close()
+        outcomes, suite_problems, exit_code = run.outcomes, run.suite_problems, run.exit_code
     if exit_code not in (0, 1):
         suite_problems.append(f"pytest ended with exit code {exit_code}")
-    suite_problems += plugin.suite_problems
     problems += load_problems(sandbox)
+    if sandbox is not None and sandbox.refused:  # a missing sandbox layer (issue 14)
+        suite_problems = [*suite_problems, sandbox.refused]
     isolation_layers = sandbox.layers if sandbox else []
     warnings = sandbox.warnings if sandbox else []
     if sandbox is not None:
         isolation_layers = [*sandbox.zygote_report.get("layers", []), *isolation_layers]
-    return GradeRun(assignment, student._submission, sorted(plugin.outcomes.values(),
-                                                           key=lambda o: o.order),
-                    problems, suite_problems, isolation_layers, warnings,
-                    time.perf_counter() - started, exit_code)
+    return GradeRun(assignment, student._submission, outcomes, problems, suite_problems,
+                    isolation_layers, warnings, time.perf_counter() - started, exit_code)
 
 
 def grade_submission(assignment_name: str, notebook: str | Path,
