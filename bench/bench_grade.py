@@ -38,12 +38,10 @@ from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from autograder.grading.plugin import GradingPlugin  # noqa: E402
 from autograder.grading.runner import run_suite  # noqa: E402
-from autograder.grading.session import pytest_args  # noqa: E402
+from autograder.grading.session import SuiteSession  # noqa: E402
 from autograder.intake.loader import load_submission  # noqa: E402
 from autograder.sandbox.handles import CallInfo  # noqa: E402
 from autograder.sandbox.handles import changed as _changed  # noqa: E402
@@ -113,12 +111,16 @@ def time_sandboxed(assignment: str, notebook: Path) -> tuple[float, float, float
 
 
 def time_in_process(assignment: str, notebook: Path) -> tuple[float, float, float]:
-    suite = REPO / "autograder" / "suites" / assignment
+    """The same collected suite (a session of its own), the student's code called directly."""
+    suite = REPO / "autograder" / "grading" / "suites" / assignment
+    session = _LOCAL_SESSIONS.setdefault(assignment, SuiteSession(suite, "auto"))
     started, cpu = time.perf_counter(), time.process_time()
-    plugin = GradingPlugin(LocalStudent(notebook, assignment), "auto")  # type: ignore[arg-type]
-    pytest.main(pytest_args(suite), plugins=[plugin])
-    score = sum(o.points for o in plugin.outcomes.values() if o.ok)
+    run = session.run(LocalStudent(notebook, assignment))  # type: ignore[arg-type]
+    score = sum(o.points for o in run.outcomes if o.ok)
     return time.perf_counter() - started, time.process_time() - cpu, score
+
+
+_LOCAL_SESSIONS: dict[str, SuiteSession] = {}
 
 
 def time_child_start(repeats: int) -> list[float]:
