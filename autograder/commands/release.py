@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,8 +77,38 @@ def _nbgrader(meta: dict) -> dict:
     return {**meta, "schema_version": NBGRADER_SCHEMA_VERSION}
 
 
+def book_url(config_path: Path = REPO_ROOT / "_config.yml") -> str:
+    """The published book's address, ending in "/": ``_config.yml``'s ``html.baseurl`` if set,
+    else the GitHub Pages site of its ``repository.url`` (the book is published with ghp-import).
+    """
+    import yaml
+
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    base = (config.get("html") or {}).get("baseurl")
+    if not base:
+        url = str((config.get("repository") or {}).get("url", "")).rstrip("/")
+        match = re.fullmatch(r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?", url)
+        if not match:
+            raise ValueError(f"{config_path}: no html.baseurl, and repository.url {url!r} is not "
+                             "a GitHub repository to derive the book's address from")
+        base = f"https://{match[1].lower()}.github.io/{match[2]}/"
+    return base if base.endswith("/") else base + "/"
+
+
+SUBMIT_MARKDOWN = (
+    "**How to submit.** Save the notebook (keep its name, `{name}.ipynb`), then either submit it"
+    " from JupyterLab's *Assignments* tab (nbgrader: *Submit* next to `{name}`; you may submit"
+    " again until the deadline, the last submission counts), or, if your course uses"
+    " Gradescope, upload `{name}.ipynb` (or a .zip holding it) to the Gradescope assignment."
+    " Before submitting, `python -m autograder validate {name}.ipynb` runs the visible tests and"
+    " the forbidden-name check as the grader will."
+)
+
+
 def grading_markdown(assignment: Assignment, manual_points: list[tuple[str, int]]) -> str:
-    """The "How this assignment is graded" cell: points per part, manual points, forbidden names."""
+    """The "How this assignment is graded" cell: points per part, manual points, how to submit,
+    forbidden names.  Chapters are linked in the published book (:func:`book_url`)."""
+    book = book_url()
     lines = [
         "## How this assignment is graded",
         "",
@@ -91,7 +122,8 @@ def grading_markdown(assignment: Assignment, manual_points: list[tuple[str, int]
     ]
     for part in assignment.parts:
         number = int(part.chapter.split("_", 1)[0])
-        lines.append(f"| `{part.name}` | {number} (`book/{part.chapter}.md`) | {part.points} |")
+        lines.append(f"| `{part.name}` | [Chapter {number}]({book}book/{part.chapter}.html) |"
+                     f" {part.points} |")
     lines.append(f"| **Total (hidden suite)** | | **{assignment.total_points}** |")
     if manual_points:
         count = len(manual_points)
@@ -103,6 +135,7 @@ def grading_markdown(assignment: Assignment, manual_points: list[tuple[str, int]
             f"The {count} written {noun} graded by hand: **{total} more points** ({each}),"
             " recorded in nbgrader's gradebook beside the autograded score.",
         ]
+    lines += ["", SUBMIT_MARKDOWN.format(name=assignment.name)]
     names = ", ".join(f"`{name}`" for name in assignment.forbidden)
     lines += [
         "",
