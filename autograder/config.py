@@ -60,6 +60,10 @@ class GradingConfig:
     isolation: str = _setting(
         "auto", "sandbox isolation: auto (every layer the machine offers) or none (testing)",
         flag="--isolation", choices=ISOLATIONS)
+    weak_isolation: str = _setting(
+        "refuse", "where a sandbox layer is missing and student code could read the grader's "
+        "files (suites, results, sources): refuse to grade, or accept the risk",
+        flag="--weak-isolation", choices=("refuse", "accept"), verdict=False)
     audit: bool = field(default=True, metadata={"verdict": True, "flag": None})
     limits: Limits = field(default_factory=Limits)
 

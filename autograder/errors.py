@@ -75,9 +75,15 @@ class ForbiddenCall(GraderError):
         )
 
 
+class IsolationRefused(RuntimeError):
+    """The grader refuses to run student code: a sandbox layer is missing and the grader's files
+    would be readable (a problem of the machine, never of the submission; not a GraderError)."""
+
+
 __all__ = [
     "ForbiddenCall",
     "GraderError",
+    "IsolationRefused",
     "MissingPart",
     "SandboxCrashed",
     "StudentError",

@@ -63,7 +63,31 @@ class Assignment:
 
 
 # Reaching torch's compiled internals would bypass every other rule.
-_ALWAYS_FORBIDDEN = ("nntrain", "torch._C", "torch._refs", "torch._decomp", "torch._prims")
+# Forbidden in every assignment: the reference package; torch's private and operator-level
+# namespaces (each reaches the built-ins by another name: torch._C.TensorBase.sigmoid,
+# torch._VF, torch.ops.aten.sigmoid); code built at run time (it hides what it calls from the
+# static check); and the tools that tamper with the guard or call through a trampoline
+# (frames, closures and unwrapping, threads and pools, the garbage collector, ctypes).
+# A use of one of TAMPERING_NAMES anywhere in the notebook, even outside every function,
+# costs every part: it can switch the runtime guard off for the whole submission.
+TAMPERING_NAMES = (
+    "builtins.compile", "builtins.exec", "builtins.eval", "builtins.breakpoint",
+    "types.CodeType", "types.FunctionType", "types.LambdaType", "marshal",
+    "threading", "_thread", "concurrent", "multiprocessing", "asyncio", "gc", "inspect",
+    "ctypes", "sys.settrace", "sys.setprofile", "sys.monitoring", "sys._getframe",
+    "sys.modules",
+)
+_ALWAYS_FORBIDDEN = (
+    "nntrain", "torch._C", "torch._refs", "torch._decomp", "torch._prims", "torch._VF",
+    "torch.ops", "torch._ops", "torch.library", "torch.overrides", "torch.utils._python_dispatch",
+    *TAMPERING_NAMES,
+)
+# Attributes that reach a guarded callable's original, another frame or another namespace.
+TAMPERING_ATTRIBUTES = ("__wrapped__", "__closure__", "__code__", "__globals__",
+                        "__builtins__", "__self__", "__func__", "__mro__", "__bases__",
+                        "__base__", "__subclasses__", "mro", "f_back", "f_globals", "f_locals",
+                        "f_builtins", "gi_frame", "cr_frame", "ag_frame", "tb_frame",
+                        "tb_next")
 
 A1 = Assignment(
     name="a1_activations_init",

@@ -64,7 +64,12 @@ def test_a_hostile_submission_scores_exactly_its_working_parts(case, tmp_path, s
     scored: dict[str, float] = {}
     for test in results["tests"]:
         scored[test["tags"][0]] = scored.get(test["tags"][0], 0) + test["score"]
-    expected = {part.name: 0 if part.name in case.lost else part.points for part in A3.parts}
+    lost = {part.name for part in A3.parts} if case.every_part_lost else set(case.lost)
+    expected = {part.name: 0 if part.name in lost else part.points for part in A3.parts}
+    for part, words in case.partly.items():  # exactly the tests named by `words` fail
+        failed = [t for t in results["tests"] if t["tags"][0] == part and t["status"] == "failed"]
+        assert failed and all(any(w in t["name"] for w in words) for t in failed), failed
+        expected[part] -= sum(t["max_score"] for t in failed)
     assert scored == expected, [t for t in results["tests"] if t["status"] == "failed"]
     assert results["score"] == sum(expected.values())
     messages = " ".join(t["output"] for t in results["tests"] if t["status"] == "failed")
@@ -90,5 +95,9 @@ def test_the_catalogue_is_complete():
                    "fake_results_json", "print_fake_results", "huge_output", "segfault",
                    "socket", "pickle_bomb"):
         assert attack in names
+    for attack in ("forbidden_routes", "switch_the_guard_off", "modify_and_restore",
+                   "lone_surrogate", "expanding_reply", "forged_call_reply"):
+        assert attack in names
     for case in CASES:
-        assert set(case.replace) | set(case.lost) <= {part.name for part in A3.parts}
+        assert set(case.replace) | set(case.lost) | set(case.partly) <= {
+            part.name for part in A3.parts}

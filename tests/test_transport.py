@@ -41,7 +41,7 @@ def same(a, b) -> bool:
 
 @pytest.mark.parametrize("value", [
     None, True, False, 0, -7, 10**40, 1.5, -0.0, float("inf"), float("-inf"), float("nan"),
-    1e-310, 2 + 3j, "", "héllo \ud800 \x00", b"\x00\xff",
+    1e-310, 2 + 3j, "", "héllo \x00", b"\x00\xff",
     [1, [2, (3, 4)], {"a": None}], (), [], {}, {1: "x", (2, 3): [4.0], "k": {"n": ()}},
     torch.float64, torch.bfloat16, torch.int8, torch.device("cpu"), torch.device("meta"),
 ])
@@ -217,3 +217,18 @@ def test_cuda_tensors_come_back_on_their_device(device):
     tensor = torch.arange(6.0, device=device).reshape(2, 3)
     out = roundtrip(tensor)
     assert out.device.type == device.type and torch.equal(out.cpu(), tensor.cpu())
+
+
+def test_a_lone_surrogate_arrives_replaced_so_every_decoded_string_can_be_written():
+    value = roundtrip({"message": "broken \ud800 text", "\udcff key": ["\ud83d"]})
+    assert value == {"message": "broken ? text", "? key": ["?"]}
+    json.dumps(value, ensure_ascii=False).encode("utf-8")  # would raise for a lone surrogate
+
+
+def test_a_header_that_would_expand_is_refused_before_json_loads():
+    with pytest.raises(TransportError, match="parts"):
+        roundtrip([0] * (transport.MAX_NODES + 1))
+    header = b"[" * (transport.MAX_HEADER + 1)
+    body = struct.pack("<I", len(header)) + header + struct.pack("<I", 0)
+    with pytest.raises(TransportError, match="header larger"):
+        transport.decode(body)

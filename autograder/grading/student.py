@@ -39,6 +39,10 @@ class Student:
         reason = self._submission.missing_reason(name)
         if reason is not None or self._sandbox is None:
             raise MissingPart(name, reason or "the submission could not be loaded")
+        tampering = self._static.tampering
+        if tampering:  # outside any function, but it reaches past the guard for every part
+            raise ForbiddenCall(tampering[0].name, where=f"the `{tampering[0].cell}` cell",
+                                how="uses")
         use = self._static.first_use(name)
         if use is not None:
             finding, via = use

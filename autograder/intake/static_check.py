@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from autograder.sandbox.inside.runtime_guard import is_forbidden
+from autograder.spec import TAMPERING_ATTRIBUTES, TAMPERING_NAMES
 
 
 # ============================================================================ static check
@@ -41,6 +42,12 @@ class StaticReport:
     refs: dict[str, set[str]] = field(default_factory=dict)
     loose: list[Finding] = field(default_factory=list)  # statements outside any definition
 
+    @property
+    def tampering(self) -> list[Finding]:
+        """Loose uses that can switch the runtime guard off (they cost every part)."""
+        return [f for f in self.loose if f.name.startswith(("the attribute ", "the name "))
+                or is_forbidden(f.name, TAMPERING_NAMES)]
+
     def uses(self, name: str) -> list[tuple[Finding, list[str]]]:
         """Forbidden uses reachable from ``name``, each with the chain of helpers leading to it."""
         found: list[tuple[Finding, list[str]]] = []
@@ -63,6 +70,9 @@ class StaticReport:
     def summary(self, names: Sequence[str]) -> list[str]:
         """One line per flagged name among ``names`` (for the results' output)."""
         lines = []
+        if self.tampering:
+            lines.append(f"the notebook uses {self.tampering[0].describe()} outside any function: "
+                         "it can switch off the check of forbidden calls, so every part scores 0")
         for name in names:
             use = self.first_use(name)
             if use is not None:
@@ -99,7 +109,8 @@ class _Resolver:
         return None
 
 
-_BUILTIN_ALIASES = {"getattr": "builtins.getattr", "__import__": "builtins.__import__"}
+_BUILTIN_ALIASES = {name: f"builtins.{name}" for name in (
+    "getattr", "__import__", "compile", "exec", "eval", "breakpoint")}
 
 
 def _import_bindings(node: ast.Import | ast.ImportFrom) -> dict[str, str]:
@@ -150,12 +161,18 @@ class _UseCollector(ast.NodeVisitor):
         self.local_aliases.update(_import_bindings(node))
 
     def visit_Name(self, node: ast.Name) -> None:
+        if node.id in TAMPERING_ATTRIBUTES:  # __builtins__ as a name
+            self.hits.append((f"the name {node.id}", node.lineno))
+            return
         if isinstance(node.ctx, ast.Load):
             if node.id in self.top_level:
                 self.refs.add(node.id)
             self._check(self.resolver.dotted(node, self.local_aliases), node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in TAMPERING_ATTRIBUTES:  # reaching past the guard (x.__closure__)
+            self.hits.append((f"the attribute {node.attr}", node.lineno))
+            return
         dotted = self.resolver.dotted(node, self.local_aliases)
         if self._check(dotted, node):
             return
@@ -169,6 +186,12 @@ class _UseCollector(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         # getattr(torch, "sigmoid"), __import__("torch.nn.functional"), import_module(...)
         if self._check(self.resolver.dotted(node, self.local_aliases), node):
+            return
+        func = self.resolver.dotted(node.func, self.local_aliases)
+        if (func in ("builtins.getattr", "builtins.setattr", "builtins.delattr")
+                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+                and node.args[1].value in TAMPERING_ATTRIBUTES):
+            self.hits.append((f"the attribute {node.args[1].value}", node.lineno))
             return
         self.generic_visit(node)
 

@@ -32,10 +32,27 @@ def discover_submissions(directory: Path, assignment: str) -> list[Submission]:
     submitted = directory / "submitted" if (directory / "submitted").is_dir() else directory
     nested = [d for d in _visible(submitted) if d.is_dir() and (d / assignment).is_dir()]
     if nested:
-        found = [_from_student_folder(d.name, d / assignment, assignment) for d in nested]
+        found = [_from_student_folder(safe_name(d.name), d / assignment, assignment)
+                 for d in nested]
     else:
-        found = [Submission(f.stem, f) for f in _visible(directory) if f.is_file()]
+        found = [Submission(safe_name(f.stem), f) for f in _visible(directory) if f.is_file()]
     return sorted(found, key=lambda s: s.student)
+
+
+def safe_name(raw: str) -> str:
+    """A student name made from a file name that is never trusted.
+
+    Bytes that are not UTF-8 (surrogate escapes), control characters and path separators
+    become "_", and a name that had to change gets a short digest of the original, so two
+    names never collide and every name can be written to a CSV, a JSON file or a path.
+    """
+    data = raw.encode("utf-8", "surrogateescape")
+    text = data.decode("utf-8", "replace")
+    cleaned = "".join(c if c.isprintable() and c not in "/\\\ufffd" else "_" for c in text)
+    cleaned = cleaned.strip().lstrip(".")[:120] or "_"
+    if cleaned != raw:
+        cleaned += "-" + hashlib.sha256(data).hexdigest()[:8]
+    return cleaned
 
 
 def _from_student_folder(student: str, folder: Path, assignment: str) -> Submission:

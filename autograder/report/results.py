@@ -158,16 +158,26 @@ def validate(results: dict[str, Any]) -> None:
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half."""
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half.
+
+    The file is private to the grader's user (0600; folders this call creates 0700): a
+    sandboxed child running as another uid cannot read other students' results, even on
+    a machine without namespaces.  Text is encoded with ``backslashreplace``, so a lone
+    surrogate (from a student's message or a file name that is not UTF-8) is written as
+    an escape instead of failing the write.
+    """
     path = Path(path)
+    missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
+    for folder in missing:
+        os.chmod(folder, 0o700)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, 0o600)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

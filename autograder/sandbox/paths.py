@@ -84,6 +84,60 @@ def _stdlib_dirs() -> list[str]:
     return [str(Path(d).resolve()) for d in dict.fromkeys(dirs)]
 
 
+def _torch_distributions() -> list[str]:
+    """Top-level entries of site-packages that belong to torch, numpy and what they require."""
+    import importlib.metadata as metadata
+    import re
+
+    entries: set[str] = set()
+    seen: set[str] = set()
+    queue = ["torch", "numpy"]
+    while queue:
+        name = re.split(r"[ ;<>=!~\[(]", queue.pop(), maxsplit=1)[0].lower().replace("_", "-")
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        queue += [r for r in dist.requires or [] if "extra ==" not in r]
+        for file in dist.files or []:
+            top = file.parts[0] if file.parts else ""
+            if top == "__pycache__":  # shared with other distributions: only its own files
+                entries.add(str(Path(str(dist.locate_file(file))).resolve()))
+            elif top and top != ".." and not top.endswith(".pth"):
+                entries.add(str(Path(str(dist.locate_file(top))).resolve()))
+    return sorted(entries)
+
+
+def landlock_paths() -> dict[str, list[str]]:
+    """The child's allow-list (:mod:`autograder.sandbox.inside.landlock`): what it may read."""
+    arch = os.uname().machine
+    base_lib = Path(sys.base_prefix) / "lib"
+    system = ["/usr/lib64", "/lib64", f"/usr/lib/{arch}-linux-gnu", f"/lib/{arch}-linux-gnu",
+              "/etc/ld.so.cache", "/etc/localtime", "/proc", "/sys", "/dev/urandom",
+              "/dev/random", "/dev/zero", "/dev/null"]
+    devices = [f"/dev/{name}" for name in (os.listdir("/dev") if os.path.isdir("/dev") else [])
+               if name.startswith("nvidia")]
+    return {"read": [*_stdlib_dirs(), *(str(p) for p in sorted(base_lib.glob("libpython*"))),
+                     *_torch_distributions(), *system, *devices],
+            "list": _site_dirs(),
+            "write": ["/dev/null", *devices]}
+
+
+def probe_paths() -> list[str]:
+    """Files of the grader that must not open in the child (checked before grading)."""
+    probes = [str(PACKAGE_DIR / "__init__.py"), str(PACKAGE_DIR / "spec.py")]
+    probes += [str(p) for p in sorted((PACKAGE_DIR / "grading" / "suites").glob("*/test_*.py"))[:1]]
+    nntrain = _package_dir("nntrain")
+    if nntrain:
+        probes.append(str(Path(nntrain) / "__init__.py"))
+    solutions = PACKAGE_DIR.parent / "solutions" / "source"
+    probes += [str(p) for p in sorted(solutions.glob("*/*.ipynb"))[:1]]
+    return probes
+
+
 def zygote_config(isolation: str, audit: bool) -> dict[str, Any]:
     stdlib = _stdlib_dirs()
     site = _site_dirs()
@@ -109,4 +163,6 @@ def zygote_config(isolation: str, audit: bool) -> dict[str, Any]:
         "uid_base": 1_000_000_000,
         "gid": nogroup,
         "stdlib_world_readable": all(_world_readable(d) for d in stdlib),
+        "landlock": landlock_paths(),
+        "probes": probe_paths(),
     }

@@ -85,8 +85,13 @@ class ChildProcess:
             detail = self.output_tail()
             self.kill()
             raise SandboxCrashed(f"the sandbox process did not start\n{detail}") from None
-        self.layers: list[str] = ready.get("layers", [])
-        self.warnings: list[str] = ready.get("warnings", [])
+        def strings(key: str) -> list[str]:
+            value = ready.get(key)
+            return [str(v)[:500] for v in value[:64]] if isinstance(value, list) else []
+
+        self.layers = strings("layers")
+        self.warnings = strings("warnings")
+        self.readable = strings("readable")  # grader files the child could open (a probe)
 
     # -- low-level I/O ------------------------------------------------------------------------
     def _status_line(self, deadline: float) -> dict[str, Any] | None:

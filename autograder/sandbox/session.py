@@ -22,6 +22,7 @@ from typing import Any
 
 from autograder.errors import (
     ForbiddenCall,
+    IsolationRefused,
     MissingPart,
     SandboxCrashed,
     StudentError,
@@ -33,6 +34,7 @@ from autograder.sandbox.inside.limits import Limits
 from autograder.sandbox.inside.transport import TransportError
 from autograder.sandbox.process import ChildProcess, Dead, Timeout
 from autograder.sandbox.zygote import Zygote
+from autograder.spec import TAMPERING_ATTRIBUTES
 
 
 @dataclass
@@ -43,23 +45,42 @@ class CellResult:
     crashed: str | None = None  # why the cell was dropped (it killed or hung the sandbox)
 
 
+def _cell_report(reply: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The errors and forbidden names of an ``exec`` reply, rebuilt field by field (the child
+    may have forged the frame: nothing it sends reaches the grader unchecked)."""
+    errors, forbidden = reply.get("errors"), reply.get("forbidden")
+    clean = []
+    for error in errors[:20] if isinstance(errors, list) else []:
+        if isinstance(error, dict):
+            line = error.get("line")
+            clean.append({"line": line if type(line) is int else 0,
+                          "type": str(error.get("type", "Exception"))[:100],
+                          "message": str(error.get("message", ""))[:500]})
+    names = [str(n)[:200] for n in forbidden[:20]] if isinstance(forbidden, list) else []
+    return clean, names
+
+
 class Sandbox:
     """Runs one submission's cells in a sandboxed child and forwards calls to it."""
 
     MAX_RESTARTS = 50
-    MAX_TIMEOUTS = 2  # per function (or cell): after that its calls fail at once
+    MAX_TIMEOUTS = 1  # per function (or cell): after one timeout its calls fail at once
 
     def __init__(self, cells: Sequence[tuple[str, str]], *, forbidden: Sequence[str] = (),
                  tensor_methods: Sequence[str] = (), limits: Limits | None = None,
                  isolation: str = "auto", audit: bool = True,
-                 hide: Iterable[str | os.PathLike[str]] = ()) -> None:
+                 hide: Iterable[str | os.PathLike[str]] = (),
+                 weak_isolation: str = "refuse") -> None:
         self.cells = list(cells)
         self.limits = limits or Limits()
         self.isolation = isolation
         self.audit = audit
+        self.weak_isolation = weak_isolation
+        self.refused: str | None = None  # why grading was refused (a missing layer)
         self.request_template = {
             "limits": self.limits.to_wire(),
-            "assignment": {"forbidden": list(forbidden), "tensor_methods": list(tensor_methods)},
+            "assignment": {"forbidden": list(forbidden), "tensor_methods": list(tensor_methods),
+                           "tampering": list(TAMPERING_ATTRIBUTES)},
             "hide": [str(Path(p).resolve()) for p in hide],
         }
         self.child: ChildProcess | None = None
@@ -107,6 +128,8 @@ class Sandbox:
                     return
 
     def _spawn(self) -> None:
+        if self.refused:
+            raise IsolationRefused(self.refused)
         if self.restarts > self.MAX_RESTARTS:
             raise SandboxCrashed("the sandbox crashed too often; the remaining calls were not run")
         for attempt in (1, 2):
@@ -121,6 +144,17 @@ class Sandbox:
         self.generation += 1
         self.layers = list(self.child.layers)
         self.warnings = [*zygote.report.get("warnings", []), *self.child.warnings]
+        if self.child.readable:
+            exposed = ", ".join(self.child.readable[:4])
+            self.warnings.append(f"student code could read the grader's files: {exposed}")
+            if self.weak_isolation != "accept":
+                self.child.kill()
+                self.refused = (
+                    "grading refused: a sandbox layer is missing on this machine, so student "
+                    f"code could read {exposed} (missing: "
+                    f"{'; '.join(self.warnings[:-1]) or 'see isolation_warnings'}); "
+                    "--weak-isolation accept grades anyway")
+                raise IsolationRefused(self.refused)
 
     def _load_cells(self) -> bool:
         """Run every cell not dropped yet; False when one of them killed the child."""
@@ -135,8 +169,7 @@ class Sandbox:
                 self.cell_results[name] = CellResult(name, crashed=str(error))
                 self.restarts += 1
                 return False
-            self.cell_results[name] = CellResult(name, reply.get("errors", []),
-                                                 reply.get("forbidden", []))
+            self.cell_results[name] = CellResult(name, *_cell_report(reply))
         return True
 
     # -- requests -------------------------------------------------------------------------------
@@ -147,8 +180,9 @@ class Sandbox:
                   generators: list[Any] | None = None) -> dict[str, Any]:
         """Send one request, wait for its reply within the limits, handle death and timeouts."""
         strikes = self.timeouts.get(where, 0)
-        if strikes >= self.MAX_TIMEOUTS:  # it hung twice: waiting again would only burn time
-            raise StudentTimeout(f"{where} was not run again after timing out {strikes} times")
+        if strikes >= self.MAX_TIMEOUTS:  # it hung before: waiting again would only burn time
+            raise StudentTimeout(f"{where} was not run again: it did not finish within the "
+                                 "time limit before (one strike per function)")
         left = self._budget_left()
         if left <= 0:
             raise StudentTimeout(
@@ -265,6 +299,10 @@ class Sandbox:
                                     if changed(before, after)}
         modified |= {name for name, before in (kwargs or {}).items()
                      if changed(before, kwargs_after[name])}
+        written = reply.get("written")  # arguments written in place (version counters)
+        keys = set(range(len(args))) | set(kwargs or {})
+        modified |= {key for key in (written if isinstance(written, list) else [])
+                     if type(key) in (int, str) and key in keys}
         returned = reply.get("returned_arg")
         value = reply.get("value")
         import torch  # lazily, as handles.py: the parent imports torch only to grade

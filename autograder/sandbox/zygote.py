@@ -38,7 +38,7 @@ class Zygote:
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", "-B", str(BOOT_SCRIPT), str(child_sock.fileno())],
             pass_fds=[child_sock.fileno()], stdin=subprocess.DEVNULL, stdout=self.log,
-            stderr=self.log, close_fds=True)
+            stderr=self.log, close_fds=True, env=minimal_environment(), cwd="/")
         child_sock.close()
         self.sock = parent_sock
         self.config = zygote_config(isolation, audit)
@@ -105,6 +105,22 @@ class Zygote:
             self.process.kill()
         with contextlib.suppress(Exception):
             self.process.wait(timeout=5)
+
+
+# What the zygote (and so every child's memory) inherits of the grader's environment: nothing
+# but what Python, torch and CUDA need.  A token or password the instructor exported stays out.
+_KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "TZ", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES",
+                   "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
+                   "CUDA_HOME", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def minimal_environment() -> dict[str, str]:
+    """The zygote's environment: the variables of :data:`_KEPT_VARIABLES` that are set."""
+    env = {name: os.environ[name] for name in _KEPT_VARIABLES if name in os.environ}
+    env.setdefault("PATH", "/usr/bin:/bin")
+    env.setdefault("LANG", "C.UTF-8")
+    env["HOME"] = "/nonexistent"
+    return env
 
 
 def _quietly(function: Any, *args: Any) -> None:

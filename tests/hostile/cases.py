@@ -20,6 +20,9 @@ class Hostile:
     lost: tuple[str, ...] = ()
     extra_cells: tuple[str, ...] = ()
     expect_in_output: tuple[str, ...] = field(default=())  # in the failed tests' messages
+    # Parts that lose only the tests whose names hold one of these words (the rest pass).
+    partly: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    every_part_lost: bool = False  # guard tampering anywhere costs the whole notebook
 
 
 CASES = [
@@ -82,12 +85,14 @@ def step_lr(t, base_lr, step_size, gamma=0.1):
     os._exit(0)
 """}, lost=("step_lr",), expect_in_output=("exited with status 0",)),
 
-    Hostile("segfault", "dereferences a null pointer through ctypes", {"linear_lr": """
+    Hostile("segfault", "overflows the C stack (a real segmentation fault)", {"linear_lr": """
 {solution}
-import ctypes
+import sys
 
 def linear_lr(t, base_lr, total_steps, min_lr=0.0):
-    return ctypes.string_at(0)
+    import json
+    sys.setrecursionlimit(10**8)
+    return json.loads("[" * 10**7)  # the C decoder recurses: the C stack overflows
 """}, lost=("linear_lr",), expect_in_output=("SIGSEGV",)),
 
     Hostile("sys_exit_in_call", "raises SystemExit from a graded function", {"linear_lr": """
@@ -318,4 +323,123 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     name = "clip_grad_" + "norm_"
     return getattr(torch.nn.utils, name)(grads, max_norm, norm_type)
 """}, lost=("clip_grad_norm",), expect_in_output=("torch.nn.utils.clip_grad_norm_",)),
+    # ---- issue 14: the forbidden-name rule where the guard can be reached past ----------------
+    Hostile("forbidden_routes", "reaches forbidden built-ins through computed names, private "
+            "modules, operator namespaces, run-time code and thread trampolines", {
+                "adam": """
+{solution}
+_optim = getattr(torch, "op" + "tim")
+
+def adam(w, dw, state, *args, **kwargs):
+    return getattr(_optim, "_functional").adam
+""",
+                "rmsprop": """
+{solution}
+
+def rmsprop(w, dw, state, *args, **kwargs):
+    aten = getattr(getattr(torch, "op" + "s"), "aten")
+    return aten.mul(w, 1.0), state
+""",
+                "adagrad": """
+_source = "def adagrad(w, dw, state, *args, **kwargs):\\n    return w, state\\n"
+(globals()["__buil" + "tins__"]["ex" + "ec"])(_source)
+""",
+                "clip_grad_norm": """
+{solution}
+
+def clip_grad_norm(grads, max_norm, norm_type=2.0):
+    pool = __import__("concurrent." + "futures", fromlist=["ThreadPoolExecutor"])
+    clip = getattr(torch.nn.utils, "clip_grad_" + "norm_")
+    with pool.ThreadPoolExecutor(1) as executor:
+        return executor.submit(clip, grads, max_norm, norm_type).result()
+""",
+                "warmup": """
+{solution}
+_right = warmup
+
+def warmup(schedule, warmup_steps, *args, **kwargs):
+    name = "__wr" + "apped__"
+    original = getattr(getattr(torch.nn.utils, "clip_grad_" + "norm_"), name, None)
+    return _right(schedule, warmup_steps, *args, **kwargs) if original else None
+""",
+                "cosine_lr": """
+{solution}
+_right = cosine_lr
+
+def cosine_lr(t, *args, **kwargs):
+    base = getattr(type(torch.zeros(1)), "__m" + "ro__")[1]
+    return float(getattr(base, "sig" + "moid")(torch.tensor(0.0))) and _right(t, *args, **kwargs)
+""",
+            }, lost=("adam", "rmsprop", "adagrad", "clip_grad_norm", "warmup", "cosine_lr")),
+
+    Hostile("switch_the_guard_off", "finds the runtime guard with gc at the top level and "
+            "switches it off, then calls the forbidden clip_grad_norm_ by a computed name",
+            {"clip_grad_norm": """
+{solution}
+for _obj in __import__("sys").modules["g" + "c"].get_objects():
+    if type(_obj).__name__ == "RuntimeGuard":
+        _obj.is_student_frame = lambda frame: False
+        _obj.forbidden = ()
+
+def clip_grad_norm(grads, max_norm, norm_type=2.0):
+    return getattr(torch.nn.utils, "clip_grad_" + "norm_")(grads, max_norm, norm_type)
+"""}, every_part_lost=True, expect_in_output=("sys.modules",)),
+
+    # ---- issue 14: scores that follow behaviour ------------------------------------------------
+    Hostile("modify_and_restore", "writes w in place and undoes it before returning (the bits "
+            "come back equal)", {"sgd_momentum": """
+{solution}
+_right = sgd_momentum
+
+def sgd_momentum(w, dw, state, *args, **kwargs):
+    with torch.no_grad():
+        w.mul_(2.0)
+        w.div_(2.0)
+    return _right(w, dw, state, *args, **kwargs)
+"""}, partly={"sgd_momentum": ("does_not_modify",)}),
+
+    # ---- issue 14: nothing a submission sends can stop or slow another -------------------------
+    Hostile("lone_surrogate", "raises and prints messages holding lone surrogates",
+            {"step_lr": """
+{solution}
+
+def step_lr(t, base_lr, step_size, gamma=0.1):
+    print("\\ud800 half a character")
+    raise ValueError("broken \\udcff text \\ud83d")
+"""}, lost=("step_lr",), expect_in_output=("broken ? text ?",)),
+
+    Hostile("expanding_reply", "returns a value whose JSON header expands (8 MB of brackets "
+            "and commas)", {"multistep_lr": """
+{solution}
+
+def multistep_lr(t, base_lr, milestones, gamma=0.1):
+    return [0] * 3_000_000
+"""}, lost=("multistep_lr",), expect_in_output=("parts",)),
+
+    Hostile("forged_call_reply", "answers a call with forged frames whose fields have the wrong "
+            "shapes (call information, error fields, forbidden names)", {"linear_scaling_rule": """
+{solution}
+import json as _json
+import os as _os
+import struct as _struct
+
+def _frame(value):
+    header = _json.dumps(value).encode()
+    body = _struct.pack("<I", len(header)) + header + _struct.pack("<I", 0)
+    return b"NNTG" + _struct.pack("<Q", len(body)) + body
+
+def linear_scaling_rule(base_lr, batch_size, base_batch_size=256):
+    for _id in range(1, 400):
+        for fake in ({{"status": "ok", "value": 1.0, "args_after": "x", "kwargs_after": [],
+                      "written": ["l", 999], "received_after": 5, "id": _id}},
+                     {{"status": "error", "type": ["l", 1], "message": {{"k": 1}},
+                      "traceback": 5, "id": _id}},
+                     {{"status": "forbidden", "name": ["l"], "id": _id}}):
+            for _fd in range(3, 16):
+                try:
+                    _os.write(_fd, _frame(fake))
+                except OSError:
+                    pass
+    return 0.5
+"""}, lost=("linear_scaling_rule",)),
 ]

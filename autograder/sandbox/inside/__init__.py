@@ -11,5 +11,5 @@ transport, the framing, the limits), so each exists once.
 """
 
 # Imported by boot.py, in this order, before isolation.
-MODULES = ("limits", "framing", "syscalls", "transport", "runtime_guard", "audit", "confine",
-           "child", "zygote")
+MODULES = ("limits", "framing", "syscalls", "seccomp", "landlock", "transport", "runtime_guard",
+           "audit", "confine", "child", "zygote")

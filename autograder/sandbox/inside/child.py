@@ -21,6 +21,8 @@ from . import runtime_guard, transport
 from .confine import STUDENT_FILE_PREFIX, Confinement
 from .framing import read_exact, write_all
 
+_VERSION: Any = None  # TensorBase._version, captured in serve() before any student code
+
 
 class Child(Confinement):
     """One sandboxed process serving the grader for one submission."""
@@ -41,8 +43,12 @@ class Child(Confinement):
     # -- set up -----------------------------------------------------------------------------
 
     def serve(self) -> None:
+        global _VERSION
+        import torch
+
+        _VERSION = torch._C.TensorBase._version
         self.reply({"status": "ready", "layers": self.layers, "warnings": self.warnings,
-                    "pid": os.getpid()})
+                    "pid": os.getpid(), "readable": getattr(self, "readable", [])})
         while True:
             try:
                 prefix = read_exact(self.cmd_fd, transport.PREFIX_SIZE)
@@ -187,6 +193,11 @@ class Child(Confinement):
         # The very tensors received, kept before the call: a write into one shows even when
         # the function rebinds the container slot that held it (state["v"] = new).
         received = _tensors_in([args, kwargs]) if info else []
+        # Version counters move with every in-place write, also one that is undone before
+        # the call returns (x.mul_(2) ... x.div_(2)): purity sees through a restore.
+        owners = [(key, t) for key, arg in [*enumerate(args), *kwargs.items()]
+                  for t in _tensors_in(arg)] if info else []
+        versions = [_version(t) for _, t in owners]
         self.guard.hits.clear()
         try:
             value = target(*args, **kwargs)
@@ -204,8 +215,11 @@ class Child(Confinement):
             # What changed is decided in the grader, which compares these with what it sent
             # (student code may have patched torch in here); only identity is judged here.
             returned = next((i for i, arg in enumerate(args) if value is arg), None)
+            written = sorted({key for (key, t), v in zip(owners, versions, strict=True)
+                              if _version(t) != v}, key=str)
             reply.update({"args_after": tuple(args), "kwargs_after": kwargs,
-                          "returned_arg": returned, "received_after": received})
+                          "returned_arg": returned, "received_after": received,
+                          "written": written})
         return reply
 
 
@@ -220,6 +234,15 @@ def _tensors_in(value: Any, depth: int = 0) -> list[Any]:
     if depth < 64 and isinstance(value, dict):
         return [t for item in value.values() for t in _tensors_in(item, depth + 1)]
     return []
+
+
+def _version(tensor: Any) -> int | None:
+    """The tensor's version counter, read through the C base class (student code cannot patch
+    it); None for tensors that keep none (inference tensors)."""
+    try:
+        return int(_VERSION.__get__(tensor))
+    except BaseException:  # inference tensors raise; a hostile subclass may raise anything
+        return None
 
 
 def _safe_str(error: BaseException) -> str:

@@ -18,10 +18,11 @@ import sys
 import types
 from typing import Any
 
-from . import runtime_guard
+from . import landlock, runtime_guard
 from .audit import install_audit_hook
 from .framing import write_all
 from .limits import Limits
+from .seccomp import install_seccomp
 from .syscalls import (
     CLONE_NEWIPC,
     CLONE_NEWNET,
@@ -72,6 +73,17 @@ class CappedStream(io.TextIOBase):
 STUDENT_FILE_PREFIX = "<submission "
 
 
+def _mapped_files() -> list[str]:
+    """Files this process has mapped (its shared libraries): readable under Landlock too."""
+    try:
+        with open("/proc/self/maps") as maps:
+            fields = [line.split(None, 5) for line in maps]
+        paths = {f[5].strip() for f in fields if len(f) == 6}
+    except OSError:
+        return []
+    return sorted(p for p in paths if p.startswith("/") and not p.endswith("(deleted)"))
+
+
 class Confinement:
     """The set-up steps of a child (mixed into :class:`~.child.Child`, which serves)."""
 
@@ -120,6 +132,7 @@ class Confinement:
             os._exit(0)
         os.close(self.status_fd)
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.setsid()  # a process group of its own: the only one its signals may reach
         self.finish_namespaces(namespaces)
         self.in_pid_namespace = "pid" in namespaces
         self.drop_privileges(limits)
@@ -164,6 +177,12 @@ class Confinement:
                 self.warnings.append(f"could not mount a private /proc ({error})")
         if "mnt" in entered:
             self.layers.append("private /tmp (tmpfs, the only writable place)")
+            if os.path.isdir("/dev/shm"):  # shared memory that RLIMIT_DATA would not count
+                try:
+                    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          "size=1m,mode=1777")
+                except OSError as error:
+                    self.warnings.append(f"could not cover /dev/shm ({error})")
 
     def drop_privileges(self, limits: Limits) -> None:
         if self.mode == "root" or (self.mode == "none" and os.geteuid() == 0
@@ -196,10 +215,37 @@ class Confinement:
         if not self.in_pid_namespace and os.getppid() != self.intermediate:
             os._exit(0)  # the intermediate died before we could ask to die with it
         os.chdir(self.workdir)
+        self.confine_files_and_calls()
         os.environ.clear()
         os.environ.update({"HOME": self.workdir, "TMPDIR": self.workdir, "USER": "student",
                            "LOGNAME": "student", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
                            "OMP_NUM_THREADS": str(limits.threads)})
+
+    def confine_files_and_calls(self) -> None:
+        """Landlock's allow-list and the seccomp filter: layers that need no namespace."""
+        rules = self.config.get("landlock") or {}
+        mapped = _mapped_files()
+        try:
+            self.layers.append(landlock.restrict(
+                [*rules.get("read", []), *mapped], rules.get("list", []),
+                [self.workdir, *rules.get("write", [])]))
+        except OSError as error:
+            self.warnings.append(f"Landlock unavailable ({error})")
+        try:
+            self.layers.append(install_seccomp())
+        except OSError as error:
+            self.warnings.append(f"seccomp filter unavailable ({error})")
+        self.readable = []
+        for path in [*self.config.get("probes", []), *self.request.get("hide", [])]:
+            try:
+                if os.path.isdir(path):
+                    if os.listdir(path):
+                        self.readable.append(path)
+                else:
+                    os.close(os.open(path, os.O_RDONLY))
+                    self.readable.append(path)
+            except OSError:
+                pass
 
     def set_limits(self, limits: Limits) -> None:
         import resource
@@ -254,7 +300,7 @@ class Confinement:
         assignment = self.request["assignment"]
         self.guard = guards.install_runtime_guard(
             assignment["forbidden"], assignment["tensor_methods"], self.is_student_frame,
-            student_builtins)
+            student_builtins, assignment.get("tampering", ()))
         self.layers.append(f"runtime guard on {self.guard.wrapped} forbidden callables")
         if self.config.get("audit", True):
             install_audit_hook(self.config["protected"], self.workdir)

@@ -55,6 +55,23 @@ class RuntimeGuard:
     hits: list[str] = field(default_factory=list)
     block_imports: bool = False
     wrapped: int = 0
+    # id -> name of every forbidden object (originals, private modules, C-level methods);
+    # the objects themselves are kept so that their ids stay theirs.
+    blocked: dict[int, str] = field(default_factory=dict)
+    kept: list[Any] = field(default_factory=list)
+
+    def block(self, obj: Any, name: str) -> None:
+        if obj is not None and id(obj) not in self.blocked:
+            self.blocked[id(obj)] = name
+            self.kept.append(obj)
+
+    def forbidden_object(self, value: Any) -> str | None:
+        """The forbidden name ``value`` is (an original, a forbidden module), or None."""
+        name = self.blocked.get(id(value))
+        if name is None and isinstance(value, types.ModuleType):
+            module = vars(value).get("__name__")
+            name = is_forbidden(module, self.forbidden) if isinstance(module, str) else None
+        return name
 
     def hit(self, name: str) -> ForbiddenCallError:
         self.hits.append(name)
@@ -97,8 +114,11 @@ def _guard_callable(guard: RuntimeGuard, fn: Callable[..., Any], name: str) -> C
 
     with contextlib.suppress(AttributeError, TypeError):
         functools.update_wrapper(guarded, fn)
+    with contextlib.suppress(AttributeError):
+        del guarded.__wrapped__  # no way back to the original through the wrapper
     guarded.__nntrain_guarded__ = True  # type: ignore[attr-defined]
     guard.wrapped += 1
+    guard.block(fn, name)
     return guarded
 
 
@@ -135,9 +155,57 @@ def _guard_module(guard: RuntimeGuard, module: types.ModuleType, prefix: str,
                 setattr(module, attr, _guard_callable(guard, value, name))
 
 
+def _block_implementations(guard: RuntimeGuard, forbidden: Sequence[str],
+                           tensor_methods: Sequence[str]) -> None:
+    """Record what implements a forbidden name under another name: the C-level functions
+    (``torch._C._VariableFunctions.sigmoid``, ``torch._VF``), the tensor base class's methods
+    (``torch._C.TensorBase.sigmoid``), the operator packets (``torch.ops.aten.sigmoid``) and
+    the private modules already loaded.  A student frame that reaches one of them through
+    ``getattr`` gets :class:`ForbiddenCallError` (the static check sees the spelled-out names)."""
+    import torch
+
+    base = getattr(torch._C, "TensorBase", None) or getattr(torch._C, "_TensorBase", None)
+    functions = getattr(torch._C, "_VariableFunctions", None)
+    for dotted in forbidden:
+        module = sys.modules.get(dotted)
+        if module is not None:
+            guard.block(module, dotted)
+        head, _, leaf = dotted.rpartition(".")
+        if head == "torch" and leaf:
+            for owner in (functions, torch._C._nn, getattr(torch, "_VF", None)):
+                guard.block(getattr(owner, leaf, None), dotted)
+            with contextlib.suppress(Exception):
+                guard.block(getattr(torch.ops.aten, leaf.rstrip("_")), dotted)
+    for method in tensor_methods:
+        guard.block(getattr(base, method, None), f"Tensor.{method}")
+    for name in ("ops", "_VF", "_C"):
+        if is_forbidden(f"torch.{name}", forbidden):
+            guard.block(getattr(torch, name, None), f"torch.{name}")
+
+
+def _guard_getattr(guard: RuntimeGuard, student_builtins: dict[str, Any],
+                   tampering: frozenset[str]) -> None:
+    """The students' ``getattr``: a computed name may not reach past the guard."""
+    real_getattr = builtins.getattr
+
+    def guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
+        student = guard.is_student_frame(sys._getframe(1))
+        if student and type(name) is str and name in tampering:
+            raise guard.hit(f"the attribute {name}")
+        value = real_getattr(obj, name, *default)
+        if student:
+            hit = guard.forbidden_object(value)
+            if hit is not None:
+                raise guard.hit(hit)
+        return value
+
+    student_builtins["getattr"] = guarded_getattr
+
+
 def install_runtime_guard(forbidden: Sequence[str], tensor_methods: Sequence[str],
                           is_student_frame: Callable[[types.FrameType], bool],
-                          student_builtins: dict[str, Any]) -> RuntimeGuard:
+                          student_builtins: dict[str, Any],
+                          tampering: Sequence[str] = ()) -> RuntimeGuard:
     """Wrap the forbidden callables reachable in this process (call once, in the child).
 
     Private modules (a component starting with "_", e.g. ``torch._C``) are left to
@@ -149,7 +217,10 @@ def install_runtime_guard(forbidden: Sequence[str], tensor_methods: Sequence[str
     import torch
 
     guard = RuntimeGuard(tuple(forbidden), is_student_frame)
-    public = [d for d in forbidden if not any(part.startswith("_") for part in d.split("."))]
+    # Modules not loaded yet stay so: student code can only reach them by an import, which
+    # the import guard refuses (wrapping them would mean importing asyncio in every child).
+    public = [d for d in forbidden if not any(part.startswith("_") for part in d.split("."))
+              and (d.split(".")[0] in sys.modules or d.startswith("torch."))]
     resolved = [(dotted, _resolve(dotted)) for dotted in public]
     # Named functions and classes first, then whole modules (shallow ones first), so that
     # messages use the name the student wrote (torch.nn.Sigmoid, torch.optim.SGD).
@@ -177,6 +248,11 @@ def install_runtime_guard(forbidden: Sequence[str], tensor_methods: Sequence[str
         if original is not None:
             setattr(torch.Tensor, method,
                     _guard_callable(guard, original, f"Tensor.{method}"))
+    _block_implementations(guard, forbidden, tensor_methods)
+    for name in ("compile", "exec", "eval", "breakpoint"):
+        if is_forbidden(f"builtins.{name}", forbidden):  # the students' copy of builtins too
+            student_builtins[name] = getattr(builtins, name)
+    _guard_getattr(guard, student_builtins, frozenset(tampering))
 
     real_import = builtins.__import__
 

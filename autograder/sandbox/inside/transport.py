@@ -51,9 +51,12 @@ PREFIX_SIZE = _PREFIX.size
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 
-# Decoding limits: a frame from the child is hostile until proven otherwise.
+# Decoding limits: a frame from the child is hostile until proven otherwise.  The header's
+# size and its count of containers and separators are checked before json.loads, so what
+# the JSON expands to stays bounded too (about 100 bytes of Python objects per node).
 MAX_DEPTH = 64
-MAX_NODES = 2_000_000
+MAX_NODES = 1_000_000
+MAX_HEADER = 8 * 1024 * 1024
 MAX_TENSOR_DIMS = 32
 
 
@@ -285,14 +288,16 @@ class _Decoder:
     def decode(self, node: Any, depth: int = 0) -> Any:
         self.nodes += 1
         kind = type(node)
-        if kind is str or kind is int or kind is float or kind is bool or node is None:
+        if kind is str:
+            return node if node.isascii() else _clean(node)
+        if kind is int or kind is float or kind is bool or node is None:
             return node
         if self.nodes > MAX_NODES:
             raise TransportError(f"value has more than {MAX_NODES} parts")
         if depth > MAX_DEPTH:
             raise TransportError(f"value is nested more than {MAX_DEPTH} levels deep")
         if kind is dict:  # a dict whose keys are all strings
-            return {key: self.decode(item, depth + 1) for key, item in node.items()}
+            return {self.decode(key): self.decode(item, depth + 1) for key, item in node.items()}
         if type(node) is not list or not node or type(node[0]) is not str:
             raise TransportError("malformed value in frame")
         tag, args = node[0], node[1:]
@@ -383,6 +388,15 @@ class _Decoder:
         return generator
 
 
+def _clean(text: str) -> str:
+    """``text`` with lone surrogates replaced ("?"): every string decoded can be written."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def decode(body: bytes | bytearray | memoryview, *,
            make_handle: Callable[[list[Any]], Any] | None = None,
            make_table: Callable[[Any], Any] | None = None,
@@ -395,6 +409,8 @@ def decode(body: bytes | bytearray | memoryview, *,
     view = memoryview(body)
     try:
         (header_len,) = _U32.unpack_from(view, 0)
+        if header_len > MAX_HEADER:
+            raise TransportError(f"frame header larger than {MAX_HEADER} bytes")
         offset = _U32.size
         header = bytes(view[offset:offset + header_len])
         if len(header) != header_len:
@@ -414,6 +430,8 @@ def decode(body: bytes | bytearray | memoryview, *,
             offset += length
     except struct.error:
         raise TransportError("truncated frame") from None
+    if header.count(b",") + header.count(b"[") + header.count(b"{") > MAX_NODES:
+        raise TransportError(f"value has more than {MAX_NODES} parts")
     try:
         tree = json.loads(header.decode("utf-8", "surrogatepass"))
     except (UnicodeDecodeError, ValueError, RecursionError):
