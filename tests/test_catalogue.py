@@ -1,8 +1,11 @@
 """Every catalogued submission (tests/catalogue/) is graded through the real grader as expected.
 
 Wrong-but-plausible implementations must lose points on the part they get wrong (and keep full
-points on the parts that do not depend on it); alternative correct implementations must keep 100.
-One grading per entry, parametrized so that pytest-xdist spreads them over the workers.
+points on the parts that do not depend on it); alternative correct implementations must keep
+every point of the parts they touch.  Entries are packed, one per part, into as few notebooks
+as their footprints allow (tests/catalogue/packing.py), so the number of gradings is about the
+largest number of entries of one part; the packs are parametrized so that pytest-xdist spreads
+them over the workers.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from grader_helpers import grade_notebook, make_submission
 from autograder.spec import ASSIGNMENTS
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
+# What issue 13 asked of a1's catalogue on top of issue 7's (21 wrong, 5 correct).
+A1_MINIMUM = {"wrong": 21 + 25, "correct": 5 + 8}
 
 
 def _load_catalogue():
@@ -30,26 +35,15 @@ def _load_catalogue():
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
+    importlib.import_module(f"{name}.packing")
     return sys.modules[name]
 
 
-ENTRIES = _load_catalogue().all_entries()
-
-
-def _per_part(results: dict) -> dict[str, tuple[float, float]]:
-    """(points earned, points available) per part, from the results' test tags."""
-    totals: dict[str, list[float]] = {}
-    for test in results["tests"]:
-        for part in test.get("tags", []):
-            earned, available = totals.setdefault(part, [0.0, 0.0])
-            totals[part] = [earned + test["score"], available + test["max_score"]]
-    return {part: (earned, available) for part, (earned, available) in totals.items()}
-
-
-def _failures(results: dict) -> str:
-    lines = [f"  {t['name']}: {t['output'][:200]}" for t in results["tests"]
-             if t["status"] == "failed"]
-    return "\n".join([f"score {results['score']}", *lines[:20], results.get("output", "")[:500]])
+CATALOGUE = _load_catalogue()
+PACKING = sys.modules["nntrain_grader_catalogue.packing"]
+ENTRIES = CATALOGUE.all_entries()
+PACKS = [(assignment, members) for assignment in sorted(ASSIGNMENTS)
+         for members in PACKING.pack([e for e in ENTRIES if e.assignment == assignment])]
 
 
 def test_catalogue_has_enough_entries_spread_over_the_assignments():
@@ -58,6 +52,8 @@ def test_catalogue_has_enough_entries_spread_over_the_assignments():
     assert sum(wrong.values()) >= 30 and sum(correct.values()) >= 10
     assert set(wrong) == set(correct) == set(ASSIGNMENTS), "every assignment has both kinds"
     assert min(wrong.values()) >= 8
+    a1 = "a1_activations_init"
+    assert wrong[a1] >= A1_MINIMUM["wrong"] and correct[a1] >= A1_MINIMUM["correct"]
 
 
 def test_catalogue_entries_are_well_formed():
@@ -77,22 +73,42 @@ def test_catalogue_entries_are_well_formed():
             assert part in defined, f"{entry.id}: the cell must define {part}"
 
 
+def test_packs_hold_each_entry_once_with_disjoint_footprints():
+    packed = [entry.id for _, members in PACKS for entry in members]
+    assert sorted(packed) == sorted(e.id for e in ENTRIES)
+    for _, members in PACKS:
+        for i, entry in enumerate(members):
+            clash = [other.id for other in members[:i] if PACKING.conflict(entry, other)]
+            assert not clash, f"{entry.id} conflicts with {clash} within a pack"
+    # the point of packing: far fewer gradings than entries
+    assert len(PACKS) <= len(ENTRIES) // 3
+
+
+def test_footprint_follows_the_solutions_calls():
+    """silu and gelu call sigmoid in the a1 solution: a sigmoid entry may change their scores."""
+    a1 = "a1_activations_init"
+    assert {"silu", "gelu"} <= PACKING.callers(a1, "sigmoid")
+    assert "selu" in PACKING.callers(a1, "elu")
+    entry = CATALOGUE.correct(a1, "tanh", "t", "uses sigmoid",
+                              "def tanh(x):\n    return 2 * sigmoid(2 * x) - 1\n")
+    assert PACKING.footprint(entry) == {"tanh"} and PACKING.reads(entry) == {"sigmoid"}
+    wrong = CATALOGUE.wrong(a1, "sigmoid", "s", "overflows", "def sigmoid(x):\n    return x\n")
+    assert {"sigmoid", "silu", "gelu"} <= PACKING.footprint(wrong)
+    assert PACKING.conflict(entry, wrong)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
-def test_catalogue_entry_is_graded_as_expected(entry, tmp_path):
-    path = make_submission(entry.assignment, tmp_path, replace=entry.replace)
-    results = grade_notebook(entry.assignment, path)
-    parts = _per_part(results)
-    spec = ASSIGNMENTS[entry.assignment]
-    assert set(parts) == {part.name for part in spec.parts}, _failures(results)
-    if entry.expect == "correct":
-        assert results["score"] == 100, f"{entry.why}\n{_failures(results)}"
-        return
-    assert results["score"] < 100, f"{entry.why}\n{_failures(results)}"
-    for part in entry.breaks:
-        earned, available = parts[part]
-        assert earned < available, f"{part} kept all its points: {entry.why}"
-    collateral = {part: earned for part, (earned, available) in parts.items()
-                  if earned < available and part not in entry.breaks + entry.also}
-    assert not collateral, f"parts that do not use {entry.breaks} lost points: {collateral}\n" \
-                           f"{_failures(results)}"
+@pytest.mark.parametrize(("assignment", "members"), PACKS,
+                         ids=[f"{a}-pack{i:02d}-{len(m)}" for i, (a, m) in enumerate(PACKS)])
+def test_catalogue_pack_is_graded_as_expected(assignment, members, tmp_path):
+    path = make_submission(assignment, tmp_path, replace=PACKING.merged(members))
+    results = grade_notebook(assignment, path)
+    parts = PACKING.per_part(results)
+    assert set(parts) == {part.name for part in ASSIGNMENTS[assignment].parts}, \
+        PACKING.failures(results)
+    verdicts, unowned = PACKING.judge(members, results)
+    problems = [f"{v.entry.id} ({v.entry.why}): {v.problem}" for v in verdicts if not v.ok]
+    if unowned:
+        problems.append(f"parts that no entry of the pack touches lost points: {sorted(unowned)}"
+                        f"\n{PACKING.failures(results, unowned)}")
+    assert not problems, "\n\n".join(problems)

@@ -206,7 +206,7 @@ def test_bounds_hold_with_the_stated_probability():
 
 
 # ----------------------------------------------------------------------------- helpers
-def test_check_close_names_the_problem_without_the_expected_values():
+def test_check_close_names_the_first_offending_element_only():
     x = torch.tensor([0.0, 1.0, -1e4], dtype=torch.float64)
     expected = torch.tensor([0.123456, 0.654321, 0.0], dtype=torch.float64)
     with pytest.raises(AssertionError) as wrong:
@@ -214,7 +214,7 @@ def test_check_close_names_the_problem_without_the_expected_values():
                             expected, "sigmoid", inputs=x)
     message = str(wrong.value)
     assert "sigmoid is wrong for 1 of 3 values" in message and "x = 1" in message
-    assert "0.654321" not in message and "0.123456" not in message
+    assert "expected 0.654, got 1.15" in message and "0.123" not in message
     with pytest.raises(AssertionError, match="contains nan for 1 of 3 values, e.g. at x = -1e"):
         _checks.check_close(torch.tensor([0.123456, 0.654321, math.nan], dtype=torch.float64),
                             expected, "sigmoid", inputs=x)
@@ -252,3 +252,37 @@ def test_pixel_box_of_a_mask():
     assert _checks.pixel_box(mask) is None
     mask[1:3, 2:5] = True
     assert _checks.pixel_box(mask) == (1, 3, 2, 5)
+
+
+def test_describe_call_summarises_tensors_and_shows_hyperparameters():
+    x = torch.zeros(3, 4, dtype=torch.float16)
+    text = _checks.describe_call("leaky_relu", (x,), {"negative_slope": 0.2}, ("x",))
+    assert text == "leaky_relu(x: float16[3, 4], negative_slope=0.2)"
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_init_checks_reject_nan_and_inf(bad):
+    suite = _init_suite()
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.empty(suite.CONV, dtype=torch.float64).uniform_(-0.1, 0.1,
+                                                                   generator=generator)
+    weight[0, 0, 0, 0] = bad
+    for check in (lambda: suite._check_uniform(weight, 0.1, "fill"),
+                  lambda: suite._check_normal_std(weight, 0.1, "fill"),
+                  lambda: suite._check_normal_shape(weight, 0.1, "fill")):
+        with pytest.raises(AssertionError, match="nan or inf"):
+            check()
+
+
+def test_elementwise_half_tolerance_accepts_a_cancelling_formula():
+    """1 - tanh(x)^2 computed in float16 is a valid tanh derivative (catalogue entry)."""
+    x = torch.linspace(-6, 6, 241, dtype=torch.float16)
+    t = torch.tanh(x)
+    got = 1 - t * t
+    expected = 1 - torch.tanh(x.double()) ** 2
+    rtol, atol = _checks.ELEMENTWISE_TOLERANCE[torch.float16]
+    _checks.check_close(got, expected, "tanh_backward", rtol=rtol, atol=atol)
+    rtol, atol = _checks.ELEMENTWISE_TOLERANCE[torch.bfloat16]
+    t = torch.tanh(x.to(torch.bfloat16))
+    _checks.check_close(1 - t * t, 1 - torch.tanh(x.to(torch.bfloat16).double()) ** 2,
+                        "tanh_backward", rtol=rtol, atol=atol)

@@ -296,12 +296,14 @@ def gaussian_mean_halfwidth(n: int, std: float, failure_probability: float = 1e-
 
 # ------------------------------------------------------------------------ elementwise functions
 # Tolerances per dtype, (rtol, atol), for values computed in the input's dtype and compared with
-# a float64 oracle on the same (rounded) inputs: a few units in the last place of each dtype.
+# a float64 oracle on the same (rounded) inputs.  In half precision a valid formula may cancel
+# O(1) terms (1 - tanh(x)^2, (1 + tanh(x/2)) / 2): atol is four units in the last place at 1
+# (float16 2^-10, bfloat16 2^-7), rtol ten (float16) and five (bfloat16).
 ELEMENTWISE_TOLERANCE = {
     torch.float64: (1e-7, 1e-10),
     torch.float32: (1e-5, 1e-6),
-    torch.float16: (1e-2, 1e-3),
-    torch.bfloat16: (4e-2, 1e-2),
+    torch.float16: (1e-2, 4e-3),
+    torch.bfloat16: (4e-2, 3e-2),
 }
 
 

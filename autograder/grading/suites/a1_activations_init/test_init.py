@@ -58,7 +58,7 @@ def _shown(kwargs: dict) -> dict:
 
 
 def _check_finite(values: torch.Tensor, what: str) -> None:
-    bad = ~torch.isfinite(values)
+    bad = ~torch.isfinite(values.reshape(-1))
     if bool(bad.any()):
         raise AssertionError(f"{what}: {int(bad.sum())} of {values.numel()} values are nan or "
                              f"inf (the first at flat index {int(bad.nonzero()[0])})")
