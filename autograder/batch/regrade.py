@@ -72,7 +72,7 @@ def compare(student: str, before: dict[str, Any] | None, after: dict[str, Any],
 def _points(value: float | None) -> str:
     if value is None:
         return "-"
-    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+    return f"{round(float(value), 2):g}"
 
 
 def format_changes(changes: list[Change], *, tests_shown: int = 6) -> list[str]:
