@@ -665,3 +665,70 @@ def test_released_notebook_fails_only_with_not_implemented(assignment: str, tmp_
     expected = [(f"test_{part.name}", "NotImplementedError")
                 for part in get_assignment(assignment).parts]
     assert _errors(nb) == expected
+
+
+# ============================================================================ a1 self-check
+def _a1_cells(kind: str) -> list:
+    nb = read_notebook(solution_path("a1_activations_init"))
+    return [cell for cell in nb.cells if (grade_id(cell) or "").startswith(kind)]
+
+
+def test_a1_visible_tests_leave_no_name_in_the_students_namespace() -> None:
+    """Each test cell defines one private function, runs it and deletes it: no `F`, no `x`."""
+    import ast
+
+    cells = _a1_cells("test_")
+    assert len(cells) == len(get_assignment("a1_activations_init").parts)
+    for cell in cells:
+        body = ast.parse(cell.source).body
+        kinds = [type(node).__name__ for node in body]
+        assert kinds == ["FunctionDef", "Expr", "Delete"], (grade_id(cell), kinds)
+        assert body[0].name == "_visible_test" and ast.unparse(body[2]) == "del _visible_test"
+        first = ast.unparse(body[0].body[0])
+        assert first.startswith("_check_allowed("), f"{grade_id(cell)} starts with {first}"
+        for node in ast.walk(body[0]):
+            if isinstance(node, ast.Assert):
+                assert node.msg is not None, f"{grade_id(cell)}: {ast.unparse(node)} has no message"
+
+
+def _a1_namespace(code: str) -> dict:
+    """The imports cell and ``code`` run as cells of a kernel whose history (`In`) holds both."""
+    from types import SimpleNamespace
+
+    from autograder import spec as spec_module
+
+    imports = find_cell(read_notebook(solution_path("a1_activations_init")), "imports").source
+    shell = SimpleNamespace(user_ns={"In": ["", imports, code]})
+    namespace: dict = {"__name__": "__main__", "get_ipython": lambda: shell}
+    exec(compile(imports, "<imports>", "exec"), namespace)
+    exec(compile(code, "<cell>", "exec"), namespace)
+    specific = set(ASSIGNMENTS["a1_activations_init"].forbidden) - set(
+        spec_module._ALWAYS_FORBIDDEN)
+    assert specific <= set(namespace["_FORBIDDEN"]), "the notebook's list is the spec's"
+    assert set(namespace["_FORBIDDEN_METHODS"]) == set(
+        ASSIGNMENTS["a1_activations_init"].forbidden_tensor_methods)
+    return namespace
+
+
+def test_a1_visible_forbidden_check_agrees_with_the_grader() -> None:
+    code = (
+        "import torch.nn.functional as F\n"
+        "from torch import sigmoid as s\n\n\n"
+        "def sigmoid(x):\n    z = torch.exp(-x.abs())\n"
+        "    return torch.where(x >= 0, 1 / (1 + z), z / (1 + z))\n\n\n"
+        "def silu(x):\n    return x * sigmoid(x)\n\n\n"
+        "def _helper(x):\n    return F.relu(x)\n\n\n"
+        "def relu(x):\n    return _helper(x)\n\n\n"
+        "def tanh(x):\n    return 2 * s(2 * x) - 1\n\n\n"
+        "def elu(x, alpha=1.0):\n    return x.sigmoid()\n\n\n"
+        "def selu(x):\n    return torch.nn.SELU()(x)\n"
+    )
+    namespace = _a1_namespace(code)
+    check = namespace["_check_allowed"]
+    check("sigmoid")
+    check("silu")  # the student's own sigmoid is allowed
+    for name, shown in [("relu", "torch.nn.functional.relu"), ("tanh", "torch.sigmoid"),
+                        ("elu", ".sigmoid()"), ("selu", "torch.nn.SELU")]:
+        with pytest.raises(AssertionError, match="forbids") as failed:
+            check(name)
+        assert shown in str(failed.value) and "scores its tests 0" in str(failed.value)
