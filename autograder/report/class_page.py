@@ -110,8 +110,8 @@ def render(report: ClassReport) -> str:
     scores = sorted(s.score for s in students)
     median = scores[len(scores) // 2] if scores else 0
     rss = [s.peak_rss_mb for s in students if s.peak_rss_mb is not None]
-    memory = (f"peak memory of the sandboxed child: median {sorted(rss)[len(rss) // 2]:.0f} MiB"
-              if rss else "peak memory: not reported by the sandbox for these results")
+    memory = (f"Peak memory of the sandboxed child: median {sorted(rss)[len(rss) // 2]:.0f} MiB"
+              if rss else "Peak memory: not reported by the sandbox for these results")
     outliers = [s for s in students if s.outlier]
     parts_rows = [[p.name, p.points, f"{100 * p.mean_fraction:.0f} %",
                    f"{p.all_passed} / {p.graded}", p.unattempted] for p in report.parts]
