@@ -401,3 +401,292 @@ ENTRIES = [
                 return -(q * log_p).sum(dim=1).mean()
             """),
 ]
+
+# Issue 13: conventions that widely used code follows, each pinned on its own part.
+_DROPOUT_HEAD = """
+def dropout(x, p=0.5, training=True, generator=None):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError("p must be in [0, 1]")
+"""
+
+ENTRIES += [
+    # ------------------------------------------------------------------ wrong: dropout
+    wrong(A, "dropout", "a2-dropout-keep-probability-convention",
+          "p is the probability of keeping (the lectures' numpy code): keeps with p, scales by "
+          "1 / p",
+          _DROPOUT_HEAD + """
+    if not training or p == 1.0:
+        return x
+    if p == 0.0:
+        return torch.zeros_like(x)
+    device = generator.device if generator is not None else x.device
+    keep = torch.rand(x.shape, generator=generator, device=device).to(x.device) < p
+    return x * keep.to(x.dtype) / p
+""", also=("Dropout",)),
+    wrong(A, "dropout", "a2-dropout-float32-mask-upcasts-half",
+          "x * mask.float() / (1 - p): right for float32/64, float16 and bfloat16 inputs come "
+          "back as float32",
+          _DROPOUT_HEAD + """
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return torch.zeros_like(x)
+    device = generator.device if generator is not None else x.device
+    mask = (torch.rand(x.shape, generator=generator, device=device) >= p).float()
+    return x * mask.to(x.device) / (1 - p)
+""", also=("Dropout",)),
+    wrong(A, "dropout", "a2-dropout-vanilla-test-time-scaling",
+          "vanilla dropout: unscaled in training, multiplied by 1 - p at evaluation",
+          _DROPOUT_HEAD + """
+    if not training:
+        return x * (1 - p)
+    device = generator.device if generator is not None else x.device
+    keep = torch.rand(x.shape, generator=generator, device=device).to(x.device) >= p
+    return x * keep.to(x.dtype)
+""", also=("Dropout",)),
+    wrong(A, "dropout", "a2-dropout-masks-in-place",
+          "x.mul_(mask) and returns x: the caller's activations are overwritten",
+          _DROPOUT_HEAD + """
+    if not training or p == 0.0:
+        return x
+    device = generator.device if generator is not None else x.device
+    keep = torch.rand(x.shape, generator=generator, device=device).to(x.device) >= p
+    if p == 1.0:
+        return x.mul_(0)
+    return x.mul_(keep.to(x.dtype) / (1 - p))
+""", also=("Dropout",)),
+    # ------------------------------------------------------------------ wrong: mixup
+    wrong(A, "mixup", "a2-mixup-per-sample-lambda",
+          "one lam per example (a vector): the rows are not mixed with one lam for the batch",
+          _mixup("""
+          def mixup(x, y, num_classes, alpha=1.0, generator=None):
+              n = x.shape[0]
+              device = generator.device if generator is not None else x.device
+              if alpha > 0:
+                  lam = torch.distributions.Beta(alpha, alpha).sample((n,)).to(x.device, x.dtype)
+              else:
+                  lam = torch.ones(n, dtype=x.dtype, device=x.device)
+              perm = torch.randperm(n, generator=generator, device=device).to(x.device)
+              shape = (n,) + (1,) * (x.dim() - 1)
+              x_mixed = lam.view(shape) * x + (1 - lam.view(shape)) * x[perm]
+              onehot = _one_hot(y, num_classes, x.dtype).to(x.device)
+              y_soft = lam[:, None] * onehot + (1 - lam[:, None]) * onehot[perm]
+              return x_mixed, y_soft, float(lam.mean())
+          """)),
+    wrong(A, "mixup", "a2-mixup-float32-soft-labels",
+          "y_soft always float32: right values, the wrong dtype for float64 and half inputs "
+          "(loses only the dtype test)",
+          _mixup("""
+          def mixup(x, y, num_classes, alpha=1.0, generator=None):
+              lam = _sample_beta(alpha, generator)
+              device = generator.device if generator is not None else x.device
+              perm = torch.randperm(x.shape[0], generator=generator, device=device).to(x.device)
+              onehot = _one_hot(y, num_classes, torch.float32).to(x.device)
+              return (lam * x + (1 - lam) * x[perm], lam * onehot + (1 - lam) * onehot[perm],
+                      lam)
+          """)),
+    wrong(A, "mixup", "a2-mixup-lambda-folded-above-one-half",
+          "lam = max(lam, 1 - lam) (some implementations keep the original dominant): lam is "
+          "no longer Beta(alpha, alpha)",
+          _mixup("""
+          def mixup(x, y, num_classes, alpha=1.0, generator=None):
+              lam = _sample_beta(alpha, generator)
+              lam = max(lam, 1 - lam)
+              device = generator.device if generator is not None else x.device
+              perm = torch.randperm(x.shape[0], generator=generator, device=device).to(x.device)
+              onehot = _one_hot(y, num_classes, x.dtype).to(x.device)
+              return (lam * x + (1 - lam) * x[perm], lam * onehot + (1 - lam) * onehot[perm],
+                      lam)
+          """)),
+    wrong(A, "mixup", "a2-mixup-labels-with-swapped-weights",
+          "y_soft = (1 - lam) onehot(y) + lam onehot(y[pi]): the labels' weights are swapped",
+          _mixup("""
+          def mixup(x, y, num_classes, alpha=1.0, generator=None):
+              lam = _sample_beta(alpha, generator)
+              device = generator.device if generator is not None else x.device
+              perm = torch.randperm(x.shape[0], generator=generator, device=device).to(x.device)
+              onehot = _one_hot(y, num_classes, x.dtype).to(x.device)
+              return (lam * x + (1 - lam) * x[perm], (1 - lam) * onehot + lam * onehot[perm],
+                      lam)
+          """)),
+    # ------------------------------------------------------------------ wrong: cutmix
+    wrong(A, "cutmix", "a2-cutmix-lambda-not-recomputed-after-clipping",
+          "returns the sampled lam, not the kept area after clipping the box to the image",
+          """
+          def cutmix(x, y, num_classes, alpha=1.0, generator=None):
+              if x.dim() != 4:
+                  raise ValueError("cutmix expects (N, C, H, W)")
+              n, _, h, w = x.shape
+              lam = _sample_beta(alpha, generator)
+              device = generator.device if generator is not None else x.device
+              perm = torch.randperm(n, generator=generator, device=device).to(x.device)
+              cut_h, cut_w = int(h * math.sqrt(1 - lam)), int(w * math.sqrt(1 - lam))
+              cy = int(torch.randint(h, (), generator=generator, device=device))
+              cx = int(torch.randint(w, (), generator=generator, device=device))
+              top, left = max(cy - cut_h // 2, 0), max(cx - cut_w // 2, 0)
+              bottom, right = min(cy - cut_h // 2 + cut_h, h), min(cx - cut_w // 2 + cut_w, w)
+              out = x.clone()
+              out[:, :, top:bottom, left:right] = x[perm][:, :, top:bottom, left:right]
+              onehot = _one_hot(y, num_classes, x.dtype).to(x.device)
+              return out, lam * onehot + (1 - lam) * onehot[perm], lam
+          """),
+    wrong(A, "cutmix", "a2-cutmix-one-box-per-image",
+          "a box drawn for each image: the batch does not share one rectangle",
+          """
+          def cutmix(x, y, num_classes, alpha=1.0, generator=None):
+              if x.dim() != 4:
+                  raise ValueError("cutmix expects (N, C, H, W)")
+              n, _, h, w = x.shape
+              lam = _sample_beta(alpha, generator)
+              device = generator.device if generator is not None else x.device
+              perm = torch.randperm(n, generator=generator, device=device).to(x.device)
+              cut_h, cut_w = int(h * math.sqrt(1 - lam)), int(w * math.sqrt(1 - lam))
+              out = x.clone()
+              kept = []
+              for i in range(n):
+                  cy = int(torch.randint(h, (), generator=generator, device=device))
+                  cx = int(torch.randint(w, (), generator=generator, device=device))
+                  top, left = max(cy - cut_h // 2, 0), max(cx - cut_w // 2, 0)
+                  bottom = min(cy - cut_h // 2 + cut_h, h)
+                  right = min(cx - cut_w // 2 + cut_w, w)
+                  out[i, :, top:bottom, left:right] = x[perm[i], :, top:bottom, left:right]
+                  kept.append(1 - (bottom - top) * (right - left) / (h * w))
+              lam = sum(kept) / n
+              onehot = _one_hot(y, num_classes, x.dtype).to(x.device)
+              return out, lam * onehot + (1 - lam) * onehot[perm], lam
+          """),
+    # ------------------------------------------------------------------ wrong: cutout
+    wrong(A, "cutout", "a2-cutout-centre-kept-inside",
+          "the square always fits inside the image (centre drawn away from the border): no "
+          "square is ever clipped",
+          """
+          def cutout(x, size, generator=None):
+              if x.dim() not in (3, 4):
+                  raise ValueError("cutout expects (N, C, H, W) or (C, H, W)")
+              if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                  raise ValueError("size must be a non-negative integer")
+              images = x.unsqueeze(0) if x.dim() == 3 else x
+              n, _, h, w = images.shape
+              device = generator.device if generator is not None else x.device
+              size_h, size_w = min(size, h), min(size, w)
+              top = torch.randint(h - size_h + 1, (n, 1), generator=generator, device=device)
+              left = torch.randint(w - size_w + 1, (n, 1), generator=generator, device=device)
+              top, left = top.to(x.device), left.to(x.device)
+              rows = torch.arange(h, device=x.device)
+              cols = torch.arange(w, device=x.device)
+              square = (((rows >= top) & (rows < top + size_h))[:, None, :, None]
+                        & ((cols >= left) & (cols < left + size_w))[:, None, None, :])
+              out = images.masked_fill(square, 0)
+              return out.squeeze(0) if x.dim() == 3 else out
+          """),
+    wrong(A, "cutout", "a2-cutout-float32-mask-multiplies",
+          "x * (1 - mask.float()): right for float32/64, half precision comes back as float32",
+          """
+          def cutout(x, size, generator=None):
+              if x.dim() not in (3, 4):
+                  raise ValueError("cutout expects (N, C, H, W) or (C, H, W)")
+              if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                  raise ValueError("size must be a non-negative integer")
+              images = x.unsqueeze(0) if x.dim() == 3 else x
+              n, _, h, w = images.shape
+              device = generator.device if generator is not None else x.device
+              top = torch.randint(h, (n, 1), generator=generator, device=device).to(x.device)
+              left = torch.randint(w, (n, 1), generator=generator, device=device).to(x.device)
+              top, left = top - size // 2, left - size // 2
+              rows = torch.arange(h, device=x.device)
+              cols = torch.arange(w, device=x.device)
+              square = (((rows >= top) & (rows < top + size))[:, None, :, None]
+                        & ((cols >= left) & (cols < left + size))[:, None, None, :])
+              out = images * (1 - square.float())
+              return out.squeeze(0) if x.dim() == 3 else out
+          """),
+    # ------------------------------------------------------------------ wrong: label smoothing
+    wrong(A, "label_smoothing", "a2-label-smoothing-without-one-minus-eps",
+          "onehot + eps / K: the true class is not scaled down, rows sum to 1 + eps",
+          """
+          def label_smoothing(y, num_classes, eps):
+              if not 0.0 <= eps <= 1.0:
+                  raise ValueError("eps must be in [0, 1]")
+              return _one_hot(y, num_classes, torch.get_default_dtype()) + eps / num_classes
+          """),
+    wrong(A, "smoothed_cross_entropy", "a2-smoothed-ce-soft-targets-left-unsmoothed",
+          "smooths integer targets only; soft (N, K) targets are used as given (torch smooths "
+          "them too)",
+          """
+          def smoothed_cross_entropy(logits, target, eps=0.0):
+              if not 0.0 <= eps <= 1.0:
+                  raise ValueError("eps must be in [0, 1]")
+              k = logits.shape[1]
+              log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+              if target.is_floating_point():
+                  return -(target.to(logits.dtype) * log_p).sum(dim=1).mean()
+              picked = log_p.gather(1, target[:, None]).squeeze(1)
+              return (-(1 - eps) * picked - eps * log_p.mean(dim=1)).mean()
+          """),
+    # ------------------------------------------------------------------ correct
+    correct(A, "dropout", "a2-ok-dropout-bernoulli-keep-mask",
+            "torch.bernoulli of the keep probability with the generator, then x * mask / (1 - p)",
+            _DROPOUT_HEAD + """
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0
+    device = generator.device if generator is not None else x.device
+    keep = torch.bernoulli(torch.full(x.shape, 1 - p, device=device), generator=generator)
+    return x * (keep.to(x.device, x.dtype) / (1 - p))
+"""),
+    correct(A, "mixup", "a2-ok-mixup-reversed-batch",
+            "pairs the batch with its reverse (x.flip(0)), a permutation the contract allows",
+            _mixup("""
+            def mixup(x, y, num_classes, alpha=1.0, generator=None):
+                lam = _sample_beta(alpha, generator)
+                onehot = _one_hot(y, num_classes, x.dtype).to(x.device)
+                return (lam * x + (1 - lam) * x.flip(0),
+                        lam * onehot + (1 - lam) * onehot.flip(0), lam)
+            """)),
+    correct(A, "label_smoothing", "a2-ok-label-smoothing-full-and-scatter",
+            "torch.full of eps / K, then scatter of 1 - eps + eps / K at the labels",
+            """
+            def label_smoothing(y, num_classes, eps):
+                if not 0.0 <= eps <= 1.0:
+                    raise ValueError("eps must be in [0, 1]")
+                _one_hot(y, num_classes, torch.float32)  # validates the labels
+                out = torch.full((y.shape[0], num_classes), eps / num_classes, device=y.device)
+                return out.scatter(1, y[:, None].long(), 1 - eps + eps / num_classes)
+            """),
+    correct(A, "smoothed_cross_entropy", "a2-ok-smoothed-ce-logsumexp",
+            "torch.logsumexp and an explicit smoothed target for both kinds of target",
+            """
+            def smoothed_cross_entropy(logits, target, eps=0.0):
+                if not 0.0 <= eps <= 1.0:
+                    raise ValueError("eps must be in [0, 1]")
+                k = logits.shape[1]
+                log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+                if target.is_floating_point():
+                    q = target.to(logits.dtype)
+                else:
+                    q = _one_hot(target, k, logits.dtype).to(logits.device)
+                q = (1 - eps) * q + eps / k
+                return -(q * log_p).sum(dim=1).mean()
+            """),
+    correct(A, "cutout", "a2-ok-cutout-loop-over-images",
+            "a Python loop over the images, slicing each square (clipped by slicing)",
+            """
+            def cutout(x, size, generator=None):
+                if x.dim() not in (3, 4):
+                    raise ValueError("cutout expects (N, C, H, W) or (C, H, W)")
+                if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                    raise ValueError("size must be a non-negative integer")
+                images = x.unsqueeze(0) if x.dim() == 3 else x
+                out = images.clone()
+                _, _, h, w = images.shape
+                device = generator.device if generator is not None else x.device
+                for i in range(images.shape[0]):
+                    cy = int(torch.randint(h, (), generator=generator, device=device))
+                    cx = int(torch.randint(w, (), generator=generator, device=device))
+                    top, left = max(cy - size // 2, 0), max(cx - size // 2, 0)
+                    bottom, right = cy - size // 2 + size, cx - size // 2 + size
+                    out[i, :, top:bottom, left:right] = 0
+                return out.squeeze(0) if x.dim() == 3 else out
+            """),
+]

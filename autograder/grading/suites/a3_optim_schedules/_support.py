@@ -54,7 +54,8 @@ def check_state_untouched(info: Any, state: dict, call: str) -> None:
     write, and a write through a view of a received tensor is one.
     """
     offset = len(tensors_in(list(info.args_after[:2])))
-    for key, value in state.items():
+    items = state.items() if isinstance(state, dict) else [("...", state)]
+    for key, value in items:
         count = len(tensors_in(value))
         after = info.received_after[offset:offset + count]
         offset += count
