@@ -24,7 +24,7 @@
 # You will write dropout as a function and as a layer, three augmentations that act on a batch of
 # images, and the label-smoothed cross-entropy loss; then you look at what they do to real photos.
 #
-# ## Conventions (the hidden tests check every one of them)
+# ## Conventions (the hidden tests check them, as said below)
 #
 # - **`p` is the probability of dropping a unit** (zeroing it), as in PyTorch's `nn.Dropout`.  The
 #   lectures' numpy code uses `p` for the probability of *keeping* a unit; here the keep probability
@@ -43,7 +43,11 @@
 #   $\pi$ per batch, and return $\lambda$ as a Python float; $\lambda = 1$ when $\alpha \le 0$.
 #   CutMix returns the area fraction actually kept after clipping the box to the image.
 # - Bad arguments raise `ValueError` (a probability outside $[0, 1]$, a negative size, images that
-#   are not `(N, C, H, W)`, class indices outside `[0, num_classes)`).
+#   are not `(N, C, H, W)`, class indices outside `[0, num_classes)`).  The hidden tests grade the
+#   `ValueError`s of `p`, `eps`, a negative `size` and CutMix images that are not 4-D; the others
+#   are good practice and not graded.
+# - Half precision (`float16`, `bfloat16`) and empty tensors work too: the output keeps the dtype
+#   (a `float32` mask would silently turn a `float16` result into `float32`).
 #
 # ## How to check your work
 #
@@ -59,6 +63,36 @@ import math
 
 import torch
 from torch import nn
+
+# Helpers this notebook provides (read-only, like the imports): mixup, cutmix and
+# label_smoothing use them.
+
+
+def _one_hot(y: torch.Tensor, num_classes: int, dtype: torch.dtype) -> torch.Tensor:
+    """Class indices of shape (N,) -> one-hot rows of shape (N, num_classes) in `dtype`."""
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise ValueError(f"class indices must be an integer tensor, got {y.dtype}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"class indices must be in [0, {num_classes})")
+    classes = torch.arange(num_classes, device=y.device)
+    return (y.unsqueeze(-1) == classes).to(dtype)
+
+
+def _sample_beta(alpha: float, generator: torch.Generator | None) -> float:
+    """One lambda ~ Beta(alpha, alpha) drawn from `generator`; 1.0 when alpha <= 0.
+
+    torch.distributions.Beta samples from the global CPU random state, so we seed a private
+    copy of that state from the generator (fork_rng restores the global state afterwards).
+    """
+    if alpha <= 0:
+        return 1.0
+    beta = torch.distributions.Beta(float(alpha), float(alpha))
+    if generator is None:
+        return float(beta.sample())
+    seed = int(torch.randint(2**62, (), generator=generator, device=generator.device))
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(seed)
+        return float(beta.sample())
 
 # %% [markdown]
 # ## Part 1 — Dropout (Chapter 4)
@@ -98,13 +132,15 @@ from torch.testing import assert_close
 x = torch.randn(200, 500, dtype=torch.float64)
 x_before = x.clone()
 out = dropout(x, p=0.3, generator=torch.Generator().manual_seed(0))
-assert out.shape == x.shape and out.dtype == x.dtype
+assert isinstance(out, torch.Tensor), f"dropout should return a tensor, got {type(out).__name__}"
+assert out.shape == x.shape and out.dtype == x.dtype, "dropout keeps the input's shape and dtype"
 assert torch.equal(x, x_before), "dropout must not modify its input"
 dropped = out == 0
 assert abs(dropped.double().mean().item() - 0.3) < 0.01, "about a fraction p should be zeroed"
-assert_close(out[~dropped], x[~dropped] / 0.7), "survivors are scaled by 1 / (1 - p)"
+assert_close(out[~dropped], x[~dropped] / 0.7, msg="survivors are scaled by 1 / (1 - p)")
 assert torch.equal(dropout(x, p=0.3, training=False), x), "dropout is the identity in eval mode"
-assert torch.equal(dropout(x, p=0.0), x) and torch.equal(dropout(x, p=1.0), torch.zeros_like(x))
+assert torch.equal(dropout(x, p=0.0), x), "dropout with p = 0 keeps every value"
+assert torch.equal(dropout(x, p=1.0), torch.zeros_like(x)), "dropout with p = 1 returns zeros"
 same = [dropout(x, 0.5, generator=torch.Generator().manual_seed(7)) for _ in range(2)]
 assert torch.equal(*same), "the same generator state must give the same mask"
 for bad_p in (-0.1, 1.5):
@@ -148,12 +184,15 @@ class Dropout(nn.Module):
 from torch.testing import assert_close
 
 layer = Dropout(0.25)
-assert isinstance(layer, nn.Module) and layer.p == 0.25 and layer.training
+assert isinstance(layer, nn.Module), "Dropout(p) should be an nn.Module"
+assert layer.p == 0.25 and layer.training, "Dropout keeps p as self.p and starts in training mode"
 x = torch.ones(100, 1000)
 torch.manual_seed(0)
 out = layer(x)
-assert abs((out == 0).float().mean().item() - 0.25) < 0.01
-assert_close(out[out != 0], torch.full_like(out[out != 0], 1 / 0.75))
+assert isinstance(out, torch.Tensor), f"Dropout should return a tensor, got {type(out).__name__}"
+assert abs((out == 0).float().mean().item() - 0.25) < 0.01, "about a fraction p should be zeroed"
+assert_close(out[out != 0], torch.full_like(out[out != 0], 1 / 0.75),
+             msg="survivors are scaled by 1 / (1 - p)")
 layer.eval()
 assert torch.equal(layer(x), x), "in eval mode Dropout is the identity"
 model = nn.Sequential(nn.Linear(10, 10), Dropout(0.5))
@@ -203,40 +242,14 @@ else:
 # $$\tilde x_i = \lambda\,x_i + (1-\lambda)\,x_{\pi(i)}, \qquad
 # \tilde y_i = \lambda\,\text{onehot}(y_i) + (1-\lambda)\,\text{onehot}(y_{\pi(i)}).$$
 #
-# `x` may have any shape `(N, ...)`.  Two helpers are given in the answer cell:
+# `x` may have any shape `(N, ...)`.  Two helpers are given in the read-only imports cell at the
+# top:
 # `_one_hot(y, num_classes, dtype)` (`torch.nn.functional.one_hot` is off limits) and
 # `_sample_beta(alpha, generator)`, which draws $\lambda$ from the generator
 # (`torch.distributions.Beta` has no generator argument).  For the permutation use
 # `torch.randperm(n, generator=generator, device=...)`.
 
 # %% role="answer"
-def _one_hot(y: torch.Tensor, num_classes: int, dtype: torch.dtype) -> torch.Tensor:
-    """Class indices of shape (N,) -> one-hot rows of shape (N, num_classes) in `dtype`."""
-    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
-        raise ValueError(f"class indices must be an integer tensor, got {y.dtype}")
-    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
-        raise ValueError(f"class indices must be in [0, {num_classes})")
-    classes = torch.arange(num_classes, device=y.device)
-    return (y.unsqueeze(-1) == classes).to(dtype)
-
-
-def _sample_beta(alpha: float, generator: torch.Generator | None) -> float:
-    """One lambda ~ Beta(alpha, alpha) drawn from `generator`; 1.0 when alpha <= 0.
-
-    torch.distributions.Beta samples from the global CPU random state, so we seed a private
-    copy of that state from the generator (fork_rng restores the global state afterwards).
-    """
-    if alpha <= 0:
-        return 1.0
-    beta = torch.distributions.Beta(float(alpha), float(alpha))
-    if generator is None:
-        return float(beta.sample())
-    seed = int(torch.randint(2**62, (), generator=generator, device=generator.device))
-    with torch.random.fork_rng(devices=[]):
-        torch.default_generator.manual_seed(seed)
-        return float(beta.sample())
-
-
 def mixup(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -267,10 +280,12 @@ y = torch.randint(0, 5, (16,))
 x_before = x.clone()
 x_mixed, y_soft, lam = mixup(x, y, 5, alpha=1.0, generator=torch.Generator().manual_seed(1))
 assert torch.equal(x, x_before), "mixup must not modify its input"
-assert x_mixed.shape == x.shape and x_mixed.dtype == x.dtype
-assert y_soft.shape == (16, 5) and y_soft.dtype == x.dtype
+assert isinstance(x_mixed, torch.Tensor) and isinstance(y_soft, torch.Tensor), \
+    "mixup returns (x_mixed, y_soft, lam) with two tensors"
+assert x_mixed.shape == x.shape and x_mixed.dtype == x.dtype, "x_mixed keeps x's shape and dtype"
+assert y_soft.shape == (16, 5) and y_soft.dtype == x.dtype, "y_soft is (N, K) in x's dtype"
 assert isinstance(lam, float) and 0.0 <= lam <= 1.0, "lam is one Python float in [0, 1]"
-assert_close(y_soft.sum(1), torch.ones(16, dtype=torch.float64))
+assert_close(y_soft.sum(1), torch.ones(16, dtype=torch.float64), msg="rows of y_soft sum to 1")
 # each mixed row is lam * x[i] + (1 - lam) * x[j], and the partners j form a permutation
 partner_rows = (x_mixed - lam * x).flatten(1) / (1 - lam)
 distances = torch.cdist(partner_rows, x.flatten(1))
@@ -278,7 +293,7 @@ partners = distances.argmin(1)
 assert distances.min(1).values.max() < 1e-6, "a mixed row is not lam * x[i] + (1 - lam) * x[j]"
 assert sorted(partners.tolist()) == list(range(16)), "the partners must be a permutation"
 expected = lam * torch.eye(5, dtype=torch.float64)[y] + (1 - lam) * torch.eye(5)[y[partners]]
-assert_close(y_soft, expected.double()), "labels must mix with the same lam and partners"
+assert_close(y_soft, expected.double(), msg="labels must mix with the same lam and partners")
 x_same, y_same, lam_one = mixup(x, y, 5, alpha=0.0)
 assert lam_one == 1.0 and torch.equal(x_same, x), "alpha <= 0 means lam = 1 (no mixing)"
 runs = [mixup(x, y, 5, generator=torch.Generator().manual_seed(3)) for _ in range(2)]
@@ -296,7 +311,7 @@ print("mixup: visible tests passed")
 # the border.  Inside the box every image $i$ gets the pixels of image $\pi(i)$ (one box for the
 # whole batch).  Because of the clipping and rounding, **recompute** $\lambda$ as the kept area
 # fraction $1 - \text{box area}/(HW)$, mix the labels with it and return it.  Inputs that are not
-# 4-D raise `ValueError`.  You may use the helpers of the mixup cell.
+# 4-D raise `ValueError`.  You may use the helpers of the imports cell.
 
 # %% role="answer"
 def cutmix(
@@ -343,8 +358,11 @@ y = torch.arange(n) % 4
 x_before = x.clone()
 x_mixed, y_soft, lam = cutmix(x, y, 4, alpha=1.0, generator=torch.Generator().manual_seed(2))
 assert torch.equal(x, x_before), "cutmix must not modify its input"
-assert x_mixed.shape == x.shape and x_mixed.dtype == x.dtype and y_soft.shape == (n, 4)
-assert isinstance(lam, float) and 0.0 <= lam <= 1.0
+assert isinstance(x_mixed, torch.Tensor) and isinstance(y_soft, torch.Tensor), \
+    "cutmix returns (x_mixed, y_soft, lam) with two tensors"
+assert x_mixed.shape == x.shape and x_mixed.dtype == x.dtype, "x_mixed keeps x's shape and dtype"
+assert y_soft.shape == (n, 4), "y_soft has shape (N, num_classes)"
+assert isinstance(lam, float) and 0.0 <= lam <= 1.0, "lam is one Python float in [0, 1]"
 changed = (x_mixed != x).any(1)  # (n, H, W): pixels taken from the partner image
 partners = [int(x_mixed[i, 0][changed[i]][0]) - 1 if changed[i].any() else i for i in range(n)]
 for i in range(n):
@@ -355,7 +373,7 @@ for i in range(n):
         box = changed[i, rows.min():rows.max() + 1, cols.min():cols.max() + 1]
         assert box.all(), "the pasted region must be one rectangle"
 expected = lam * torch.eye(4)[y] + (1 - lam) * torch.eye(4)[y[partners]]
-assert_close(y_soft, expected), "labels must mix with the returned lam"
+assert_close(y_soft, expected, msg="labels must mix with the returned lam")
 x_same, _, lam_one = cutmix(x, y, 4, alpha=0.0)
 assert lam_one == 1.0 and torch.equal(x_same, x), "alpha <= 0 means lam = 1 (no box)"
 try:
@@ -408,7 +426,8 @@ x = torch.rand(6, 3, 32, 32) + 0.5  # no zeros before cutout
 x_before = x.clone()
 out = cutout(x, 8, generator=torch.Generator().manual_seed(0))
 assert torch.equal(x, x_before), "cutout must not modify its input"
-assert out.shape == x.shape and out.dtype == x.dtype
+assert isinstance(out, torch.Tensor), f"cutout should return a tensor, got {type(out).__name__}"
+assert out.shape == x.shape and out.dtype == x.dtype, "cutout keeps the input's shape and dtype"
 zero = out == 0
 assert torch.equal(zero, zero[:, :1].expand_as(zero)), "the same square in every channel"
 for i in range(6):
@@ -418,7 +437,7 @@ for i in range(6):
     assert 4 <= h <= 8 and 4 <= w <= 8, "a size x size square, clipped at the border"
     assert torch.equal(out[i][~zero[i]], x[i][~zero[i]]), "pixels outside the square unchanged"
 assert cutout(x[0], 8).shape == (3, 32, 32), "a single (C, H, W) image works too"
-assert torch.equal(cutout(x, 0), x)
+assert torch.equal(cutout(x, 0), x), "cutout with size 0 changes nothing"
 try:
     cutout(x, -1)
 except ValueError:
@@ -498,10 +517,14 @@ from torch.testing import assert_close
 
 y = torch.tensor([0, 2, 1, 2])
 target = label_smoothing(y, 3, 0.3)
-assert target.shape == (4, 3) and target.dtype == torch.float32
-assert_close(target[1], torch.tensor([0.1, 0.1, 0.8]))
-assert_close(target.sum(1), torch.ones(4))
-assert torch.equal(label_smoothing(y, 3, 0.0), torch.eye(3)[y])
+assert isinstance(target, torch.Tensor), \
+    f"label_smoothing should return a tensor, got {type(target).__name__}"
+assert target.shape == (4, 3) and target.dtype == torch.float32, \
+    "the targets are (N, num_classes) in the default float dtype"
+assert_close(target[1], torch.tensor([0.1, 0.1, 0.8]),
+             msg="the target is (1 - eps) * onehot + eps / num_classes")
+assert_close(target.sum(1), torch.ones(4), msg="each row sums to 1")
+assert torch.equal(label_smoothing(y, 3, 0.0), torch.eye(3)[y]), "eps = 0 gives one-hot rows"
 try:
     label_smoothing(y, 3, 1.5)
 except ValueError:
@@ -549,22 +572,27 @@ def smoothed_cross_entropy(
 
 
 # %% role="test"
-import torch.nn.functional as F
 from torch.testing import assert_close
 
+# torch.nn.functional is used under its full name: an alias made here (F) would leak into
+# your namespace, and an answer using it would pass here and fail in the grader.
 logits = torch.randn(10, 6, dtype=torch.float64)
 y = torch.randint(0, 6, (10,))
 for eps in (0.0, 0.1, 0.4):
-    expected = F.cross_entropy(logits, y, label_smoothing=eps)
-    assert_close(smoothed_cross_entropy(logits, y, eps), expected, rtol=1e-12, atol=1e-12)
+    expected = torch.nn.functional.cross_entropy(logits, y, label_smoothing=eps)
+    assert_close(smoothed_cross_entropy(logits, y, eps), expected, rtol=1e-12, atol=1e-12,
+                 msg=lambda m, eps=eps: f"integer targets, eps = {eps}: {m}")
 soft = torch.softmax(torch.randn(10, 6, dtype=torch.float64), dim=1)
 assert_close(smoothed_cross_entropy(logits, soft, 0.2),
-             F.cross_entropy(logits, soft, label_smoothing=0.2), rtol=1e-12, atol=1e-12)
+             torch.nn.functional.cross_entropy(logits, soft, label_smoothing=0.2), rtol=1e-12,
+             atol=1e-12, msg=lambda m: f"soft targets, eps = 0.2: {m}")
 big = logits * 1e4
 loss = smoothed_cross_entropy(big, y, 0.1)
 assert torch.isfinite(loss), "the loss must stay finite for logits of size 1e4"
-assert_close(loss, F.cross_entropy(big, y, label_smoothing=0.1))
-assert smoothed_cross_entropy(logits.float(), y).dtype == torch.float32
+assert_close(loss, torch.nn.functional.cross_entropy(big, y, label_smoothing=0.1),
+             msg=lambda m: f"logits of size 1e4: {m}")
+assert smoothed_cross_entropy(logits.float(), y).dtype == torch.float32, \
+    "the loss keeps the logits' dtype"
 print("smoothed_cross_entropy: visible tests passed")
 
 # %% [markdown]

@@ -26,7 +26,7 @@
 # as pure functions of the weights, gradients and state, and gradient clipping; then you plot the
 # schedules and watch the optimisers race on a badly conditioned valley.
 #
-# ## Conventions (the hidden tests check every one of them)
+# ## Conventions (the hidden tests check them, as said below)
 #
 # - **Schedules** are pure functions of the step `t >= 0` (an integer) that return a Python
 #   `float`.  They match PyTorch's `torch.optim.lr_scheduler` classes step by step:
@@ -38,13 +38,22 @@
 #   `state` is a dict (pass `{}` for the first step, then the state the rule returned), with the
 #   same keys as PyTorch's optimiser state (`"momentum_buffer"`, `"sum"`, `"square_avg"`,
 #   `"exp_avg"`, `"exp_avg_sq"`, `"step"`).  One call equals one `optimizer.step()` of the PyTorch
-#   optimiser with the same hyperparameters.  The rules **never modify `w`, `dw` or the tensors of
-#   the state they receive**: they return new tensors, of `w`'s dtype and device.
+#   optimiser with the same hyperparameters, also when the learning rate changes from one call to
+#   the next (a schedule): keep torch's buffers, not buffers already scaled by the rate.  With
+#   `momentum = 0` the state stays empty.  The rules **never modify `w`, `dw` or any tensor of the
+#   state they receive**: they return new tensors, of `w`'s dtype and device.  The state dict
+#   itself is yours: a rule may return the dict it received (with new tensors stored under its
+#   keys) or a new dict; what it must not do is write into a tensor it was given
+#   (`state["exp_avg"].mul_(beta1)`, also through a view).  The grader compares the very tensors
+#   the rule received, before and after the call.
 # - `clip_grad_norm(grads, max_norm, norm_type)` is the exception: like
 #   `torch.nn.utils.clip_grad_norm_`, it scales the list of gradient tensors **in place** and
 #   returns the total norm from before clipping.
 # - Invalid hyperparameters raise `ValueError`, as PyTorch does (a negative learning rate, a beta
-#   outside $[0, 1)$, Nesterov without momentum, a non-positive period, ...).
+#   outside $[0, 1)$, Nesterov without momentum, a non-positive period, ...).  The hidden tests
+#   grade those of `cosine_lr`, `inverse_sqrt_lr`, `cosine_restarts_lr`, `warmup` and the
+#   optimisers; those of `step_lr`, `multistep_lr`, `linear_lr` and `linear_scaling_rule` are
+#   good practice and not graded.
 #
 # ## How to check your work
 #
@@ -107,7 +116,7 @@ def torch_lrs(make_scheduler, steps, base_lr=0.1):
 
 def assert_same_lrs(ours, expected):
     """The two lists of learning rates agree to 1e-9 (relative)."""
-    assert len(ours) == len(expected)
+    assert len(ours) == len(expected), f"{len(ours)} learning rates, expected {len(expected)}"
     for t, (a, b) in enumerate(zip(ours, expected, strict=True)):
         assert math.isclose(a, b, rel_tol=1e-9), f"step {t}: got {a}, PyTorch gives {b}"
 
@@ -115,7 +124,7 @@ def assert_same_lrs(ours, expected):
 expected = torch_lrs(lambda opt: schedulers.StepLR(opt, step_size=7, gamma=0.5), 40)
 ours = [step_lr(t, 0.1, step_size=7, gamma=0.5) for t in range(40)]
 assert_same_lrs(ours, expected)
-assert isinstance(step_lr(3, 0.1, 7), float)
+assert isinstance(step_lr(3, 0.1, 7), float), "a schedule returns a Python float"
 try:
     step_lr(-1, 0.1, 7)
 except ValueError:
@@ -185,9 +194,10 @@ def linear_lr(t: int, base_lr: float, total_steps: int, min_lr: float = 0.0) -> 
 
 
 # %% role="test"
-assert linear_lr(0, 0.1, 10) == 0.1 and linear_lr(10, 0.1, 10) == 0.0
-assert math.isclose(linear_lr(5, 0.1, 10, min_lr=0.02), 0.06)
-assert linear_lr(50, 0.1, 10, min_lr=0.02) == 0.02
+assert linear_lr(0, 0.1, 10) == 0.1, "linear_lr starts at base_lr"
+assert linear_lr(10, 0.1, 10) == 0.0, "linear_lr reaches min_lr at t = total_steps"
+assert math.isclose(linear_lr(5, 0.1, 10, min_lr=0.02), 0.06), "halfway is the mean of the ends"
+assert linear_lr(50, 0.1, 10, min_lr=0.02) == 0.02, "linear_lr stays at min_lr after the end"
 expected = torch_lrs(lambda opt: schedulers.LinearLR(opt, 1.0, 0.2, total_iters=10), 15)
 ours = [linear_lr(t, 0.1, 10, min_lr=0.02) for t in range(15)]
 assert_same_lrs(ours, expected)
@@ -214,9 +224,9 @@ def inverse_sqrt_lr(t: int, base_lr: float, warmup_steps: int) -> float:
 
 
 # %% role="test"
-assert math.isclose(inverse_sqrt_lr(0, 1.0, 4), 0.25)
+assert math.isclose(inverse_sqrt_lr(0, 1.0, 4), 0.25), "t = 0 is s = 1: base * 1 / w"
 assert math.isclose(inverse_sqrt_lr(3, 1.0, 4), 1.0), "the peak is base_lr at s = w"
-assert math.isclose(inverse_sqrt_lr(15, 1.0, 4), 0.5)
+assert math.isclose(inverse_sqrt_lr(15, 1.0, 4), 0.5), "t = 15 is s = 16: base * sqrt(4 / 16)"
 print("inverse_sqrt_lr: visible tests passed")
 
 # %% [markdown]
@@ -294,7 +304,7 @@ def warmup(
 
 # %% role="test"
 warmed = warmup(lambda t: cosine_lr(t, 0.1, 30), warmup_steps=5, start_factor=0.1)
-assert callable(warmed)
+assert callable(warmed), "warmup returns a schedule: a function of t"
 expected = torch_lrs(lambda opt: schedulers.SequentialLR(
     opt,
     [schedulers.LinearLR(opt, start_factor=0.1, total_iters=5),
@@ -323,7 +333,8 @@ def linear_scaling_rule(base_lr: float, batch_size: int, base_batch_size: int = 
 
 # %% role="test"
 assert math.isclose(linear_scaling_rule(0.1, 8192), 3.2), "Goyal et al.: 0.1 at 256 -> 3.2 at 8k"
-assert math.isclose(linear_scaling_rule(0.1, 64, base_batch_size=128), 0.05)
+assert math.isclose(linear_scaling_rule(0.1, 64, base_batch_size=128), 0.05), \
+    "the rate scales with batch_size / base_batch_size"
 try:
     linear_scaling_rule(0.1, 0)
 except ValueError:
@@ -418,13 +429,16 @@ def compare_with_torch(rule, optimizer_class, rule_hyper, torch_hyper, steps=6):
     w, state = w0.clone(), {}
     for step, grad in enumerate(grads):
         w_before, grad_before = w.clone(), grad.clone()
-        w_next, state = rule(w, grad, state, **rule_hyper)
+        result = rule(w, grad, state, **rule_hyper)
+        assert isinstance(result, tuple) and len(result) == 2, \
+            f"{rule.__name__} should return a pair (w_next, state), got {type(result).__name__}"
+        w_next, state = result
         assert torch.equal(w, w_before) and torch.equal(grad, grad_before), "w and dw unchanged"
         param.grad = grad.clone()
         optimizer.step()
         assert_close(w_next, param.detach(), rtol=1e-10, atol=1e-12,
                      msg=lambda m, step=step: f"step {step + 1}: {m}")
-        assert w_next.dtype == w.dtype
+        assert w_next.dtype == w.dtype, "w_next keeps w's dtype"
         w = w_next
     return state
 
@@ -433,7 +447,7 @@ for hyper in (dict(lr=0.1, momentum=0.0), dict(lr=0.1, momentum=0.9),
               dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01)):
     compare_with_torch(sgd_momentum, torch.optim.SGD, hyper, hyper)
 state = compare_with_torch(sgd_momentum, torch.optim.SGD, dict(lr=0.1), dict(lr=0.1, momentum=0.9))
-assert "momentum_buffer" in state
+assert "momentum_buffer" in state, "the state keeps torch's key 'momentum_buffer'"
 try:
     sgd_momentum(torch.zeros(2), torch.zeros(2), {}, lr=0.1, momentum=0.0, nesterov=True)
 except ValueError:
@@ -468,7 +482,7 @@ def adagrad(
 # %% role="test"
 for hyper in (dict(lr=0.1), dict(lr=0.5, eps=1e-6)):
     state = compare_with_torch(adagrad, torch.optim.Adagrad, hyper, hyper)
-assert "sum" in state
+assert "sum" in state, "the state keeps torch's key 'sum'"
 print("adagrad: visible tests passed")
 
 # %% [markdown]
@@ -502,7 +516,7 @@ def rmsprop(
 # %% role="test"
 for hyper in (dict(lr=0.01), dict(lr=0.05, alpha=0.9, eps=1e-6)):
     state = compare_with_torch(rmsprop, torch.optim.RMSprop, hyper, hyper)
-assert "square_avg" in state
+assert "square_avg" in state, "the state keeps torch's key 'square_avg'"
 print("rmsprop: visible tests passed")
 
 # %% [markdown]
@@ -559,7 +573,8 @@ def adam(
 # %% role="test"
 for hyper in (dict(lr=0.01), dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)):
     state = compare_with_torch(adam, torch.optim.Adam, hyper, hyper)
-assert state["step"] == 6 and "exp_avg" in state and "exp_avg_sq" in state
+assert state["step"] == 6 and "exp_avg" in state and "exp_avg_sq" in state, \
+    "the state keeps torch's keys 'step' (6 after six steps), 'exp_avg' and 'exp_avg_sq'"
 adamw = dict(lr=0.02, weight_decay=0.1)
 compare_with_torch(adam, torch.optim.AdamW, {**adamw, "decoupled": True}, adamw)
 try:
@@ -659,12 +674,13 @@ for norm_type in (2.0, 1.0, float("inf")):
         p.grad = g.clone()
     expected = torch.nn.utils.clip_grad_norm_(params, max_norm=1.5, norm_type=norm_type)
     total = clip_grad_norm(grads, max_norm=1.5, norm_type=norm_type)
-    assert_close(total, expected, rtol=1e-12, atol=0)
+    assert_close(total, expected, rtol=1e-12, atol=0,
+                 msg=lambda m, p=norm_type: f"the returned total norm (norm_type {p}): {m}")
     for p, g in zip(params, grads, strict=True):
         assert_close(g, p.grad, rtol=1e-12, atol=0, msg="the gradients must be scaled in place")
 small = [torch.full((3,), 0.1)]
 clip_grad_norm(small, max_norm=10.0)
-assert_close(small[0], torch.full((3,), 0.1)), "gradients below max_norm stay as they are"
+assert_close(small[0], torch.full((3,), 0.1), msg="gradients below max_norm stay as they are")
 print("clip_grad_norm: visible tests passed")
 
 # %% [markdown] role="question" grade_id="q_adam_question"
