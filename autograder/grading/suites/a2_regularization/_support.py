@@ -31,6 +31,16 @@ def call_text(name: str, *args: Any, **kwargs: Any) -> str:
     return f"{name}({', '.join(shown)})"
 
 
+def calling(call: str, function: Any, *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``; an exception of the student's code names the call."""
+    from autograder.errors import StudentError
+
+    try:
+        return function(*args, **kwargs)
+    except StudentError as error:
+        raise AssertionError(f"{call} raised {error.type_name}: {error.message}"[:500]) from None
+
+
 def check_scalar(actual: Any, expected: float, call: str, *, rtol: float, atol: float) -> float:
     """``actual`` (a number or a one-element tensor) is finite and within tolerance of expected."""
     value = as_number(actual, f"{call}'s result")

@@ -19,7 +19,11 @@ from autograder.grading.checks import (
     check_tensor,
     check_unmodified,
 )
-from autograder.grading.suites.a2_regularization._support import call_text, check_scalar
+from autograder.grading.suites.a2_regularization._support import (
+    call_text,
+    calling,
+    check_scalar,
+)
 
 
 def _labels(n: int, num_classes: int, device, seed: int = 0) -> torch.Tensor:
@@ -103,8 +107,8 @@ def _check_loss(student, logits: torch.Tensor, target: torch.Tensor, eps: float 
     Only the value is graded here; dtype and device have their own test.
     """
     kwargs = {} if eps is None else {"eps": eps}
-    out = student.smoothed_cross_entropy(logits, target, **kwargs)
     call = call_text("smoothed_cross_entropy", logits, target, **kwargs)
+    out = calling(call, student.smoothed_cross_entropy, logits, target, **kwargs)
     out = check_tensor(out, f"{call} ({label})")
     if out.numel() != 1:
         raise AssertionError(f"{call} should be the mean loss (one number), "

@@ -32,6 +32,7 @@ from autograder.grading.checks import (
 )
 from autograder.grading.suites.a3_optim_schedules._support import (
     call_text,
+    calling,
     check_state_untouched,
 )
 
@@ -144,7 +145,7 @@ def _run(student, name: str, steps: int, device, dtype=torch.float64, seed=0,
         call = call_text(name, w, dw, state, **hyper)
         call = f"on the first step ({call})" if step == 1 else \
             f"at step {step} ({call}, the state it returned passed back)"
-        result = getattr(student, name)(w, dw, state, **hyper)
+        result = calling(f"{name} {call}", getattr(student, name), w, dw, state, **hyper)
         w, state = _unpack(result, f"{name} {call}", w)
         yield step, call, w, state
 
