@@ -14,7 +14,8 @@ import math
 import pytest
 import torch
 
-from autograder.grading.checks import check_close, check_number, check_tensor
+from autograder.grading.checks import check_close, check_tensor
+from autograder.grading.suites.a3_optim_schedules._support import check_scalar
 
 SHAPES = [(3, 4), (5,), (2, 2, 3)]
 
@@ -46,7 +47,7 @@ def _clip(student, grads: list[torch.Tensor], max_norm: float, norm_type: float 
     total, clipped = _torch_clip(grads, max_norm, 2.0 if norm_type is None else norm_type)
     rtol = 1e-9 if grads[0].dtype == torch.float64 else 1e-5
     if check_norm:
-        check_number(info.value, total, f"the total norm returned by {label}", rtol=rtol,
+        check_scalar(info.value, total, label, rtol=rtol,
                      atol=1e-12)
     if check_grads:
         after = info.args_after[0]
