@@ -116,7 +116,11 @@ def landlock_paths() -> dict[str, list[str]]:
     arch = os.uname().machine
     base_lib = Path(sys.base_prefix) / "lib"
     system = ["/usr/lib64", "/lib64", f"/usr/lib/{arch}-linux-gnu", f"/lib/{arch}-linux-gnu",
-              "/etc/ld.so.cache", "/etc/localtime", "/proc", "/sys", "/dev/urandom",
+              "/etc/ld.so.cache", "/etc/localtime", "/sys", "/dev/urandom",
+              # /proc/self resolves, in the child, to its own folder: Landlock does not stop
+              # a root child from reading /proc/PID/environ of the grader.
+              "/proc/self", "/proc/thread-self", "/proc/cpuinfo", "/proc/meminfo",
+              "/proc/stat",
               "/dev/random", "/dev/zero", "/dev/null"]
     devices = [f"/dev/{name}" for name in (os.listdir("/dev") if os.path.isdir("/dev") else [])
                if name.startswith("nvidia")]

@@ -408,13 +408,13 @@ def step_lr(t, base_lr, step_size, gamma=0.1):
     raise ValueError("broken \\udcff text \\ud83d")
 """}, lost=("step_lr",), expect_in_output=("broken ? text ?",)),
 
-    Hostile("expanding_reply", "returns a value whose JSON header expands (8 MB of brackets "
-            "and commas)", {"multistep_lr": """
+    Hostile("expanding_reply", "returns a value whose JSON header would expand (more nodes "
+            "than the decoder accepts)", {"multistep_lr": """
 {solution}
 
 def multistep_lr(t, base_lr, milestones, gamma=0.1):
-    return [0] * 3_000_000
-"""}, lost=("multistep_lr",), expect_in_output=("parts",)),
+    return [0] * 1_100_000
+"""}, lost=("multistep_lr",)),  # refused for its node count (or, on a busy machine, too slow)
 
     Hostile("forged_call_reply", "answers a call with forged frames whose fields have the wrong "
             "shapes (call information, error fields, forbidden names)", {"linear_scaling_rule": """

@@ -124,6 +124,8 @@ class Confinement:
                 os.close(fd)
             write_all(self.status_fd, (json.dumps({"pid": pid}) + "\n").encode())
             _, status = os.waitpid(pid, 0)
+            with contextlib.suppress(OSError):  # what it forked (it cannot leave the group)
+                os.killpg(pid, signal.SIGKILL)
             if self.workdir != "/tmp":
                 import shutil
 

@@ -2,12 +2,13 @@
 
 The child may read (and execute) only what the grader lists: the Python standard
 library, the distributions torch needs, the system's shared libraries and a few
-device and ``/proc`` entries; list (not read) the site-packages folders; write only
-its own working folder.  Every other path does not open, whoever the process is
-(root included) and whether or not there are namespaces.  Landlock also keeps the
-child from ptrace-reading processes outside its domain (``/proc/PID/environ`` of the
-grader); from ABI 4 it refuses TCP bind/connect and from ABI 6 signals and abstract
-unix sockets outside the domain.
+device and ``/proc`` entries (its own ``/proc/self``, never another process's); list
+(not read) the site-packages folders; write only its own working folder.  Every other
+path does not open, whoever the process is (root included) and whether or not there are
+namespaces.  Landlock keeps the child from ptrace-attaching or reading the memory of
+processes outside its domain, but not from reading their ``/proc/PID/environ`` (measured
+on Linux 6.18), hence ``/proc`` by entries; from ABI 4 it refuses TCP bind/connect and
+from ABI 6 signals and abstract unix sockets outside the domain.
 
 System calls 444-446 have the same numbers on every architecture.  Standard library
 only (see this folder's ``__init__``).

@@ -10,7 +10,9 @@ stricter answer wins).  The filter refuses, with ``EPERM``:
   answers ``ENOSYS`` so that the C library falls back to ``clone``, whose flags a classic
   filter can read), mounts and ``chroot``,
 * signals to any process but its own group (``kill``/``tgkill`` only with its own pid, its
-  group or 0; the child is a session leader of its own, see :mod:`.confine`),
+  group or 0; the child is a session leader of its own, see :mod:`.confine`), and leaving
+  that group (``setsid``, ``setpgid``): the intermediate kills the whole group at the end,
+  so no process of a submission outlives it, even without a PID namespace,
 * memory that ``RLIMIT_DATA`` does not count: shared anonymous mappings, ``memfd_create``,
   System V shared memory,
 * kernel interfaces a submission never needs (bpf, perf, io_uring, keyrings, modules,
@@ -47,7 +49,7 @@ _X86_64 = dict(
     memfd_create=319, memfd_secret=447, mmap=9, shmget=29, shmat=30,
     open_by_handle_at=304, name_to_handle_at=303, personality=135, reboot=169, swapon=167,
     swapoff=168, acct=163, sethostname=170, setdomainname=171, iopl=172, ioperm=173,
-    syslog=103, quotactl=179, vhangup=153)
+    syslog=103, quotactl=179, vhangup=153, setsid=112, setpgid=109)
 _AARCH64 = dict(
     socket=198, socketpair=199, ptrace=117, process_vm_readv=270, process_vm_writev=271,
     kcmp=272, pidfd_open=434, pidfd_send_signal=424, pidfd_getfd=438, unshare=97, setns=268,
@@ -60,7 +62,7 @@ _AARCH64 = dict(
     memfd_create=279, memfd_secret=447, mmap=222, shmget=194, shmat=196,
     open_by_handle_at=265, name_to_handle_at=264, personality=92, reboot=142, swapon=224,
     swapoff=225, acct=89, sethostname=161, setdomainname=162, syslog=116, quotactl=60,
-    vhangup=58)
+    vhangup=58, setsid=157, setpgid=154)
 _ARCHES = {"x86_64": (0xC000003E, _X86_64), "aarch64": (0xC00000B7, _AARCH64)}
 _SPECIAL = ("clone", "clone3", "kill", "tgkill", "mmap")
 
