@@ -13,7 +13,11 @@ with other code:
 
 The code of an entry is the whole answer cell, so it defines every private helper that other
 cells of the solution take from the replaced cell (e.g. the ``_one_hot`` and ``_sample_beta``
-helpers of a2's mixup cell).  tests/test_catalogue.py grades every entry through the real grader.
+helpers of a2's mixup cell).  tests/test_catalogue.py grades every entry through the real grader,
+many per grading: :mod:`.packing` puts entries that cannot affect each other's parts (one per
+part, with the parts that call them) into one notebook and judges each entry on its own parts,
+so "keeps 100" means: every part the entry can affect keeps its points.  bench/bench_mutants.py
+grades the mechanical mutants of tests/mutants the same way.
 """
 
 from __future__ import annotations
