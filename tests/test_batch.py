@@ -69,7 +69,7 @@ def test_discovery_understands_both_layouts(tmp_path: Path) -> None:
     assert [s.student for s in discover_submissions(flat, A1)] == ["erin"]
 
 
-def test_feedback_lists_every_test_and_the_failure_messages() -> None:
+def test_feedback_tabulates_the_functions_and_the_failure_messages() -> None:
     results = {"score": 3, "tests": [
         {"name": "relu matches torch", "score": 3, "max_score": 3, "status": "passed"},
         {"name": "relu_backward at zero", "score": 0, "max_score": 5, "status": "failed",
@@ -77,7 +77,7 @@ def test_feedback_lists_every_test_and_the_failure_messages() -> None:
         "extra_data": {"assignment": A1}}
     text = render_feedback(results)
     assert "Score: 3 / 8" in text
-    assert "| FAIL | relu_backward at zero | 0 / 5 |" in text
+    assert "| `relu_backward at zero` | 0 / 5 | 0 / 1 | failed |" in text
     assert "relu_backward at x == 0 should be 0" in text
 
 
@@ -99,9 +99,16 @@ def test_batch_grades_a_class_writes_csv_feedback_and_gradebook(tmp_path: Path) 
     assert rows["alice"]["score"] == "100" and rows["alice"]["status"] == "ok"
     assert all(rows[s]["score"] == "0" for s in ("bob", "carol", "dan", "erin"))
     assert rows["erin"]["status"] == "error"
-    assert all(rows[s]["max_score"] == "100" for s in rows)
-    # one column per hidden test, after the fixed columns
-    assert len(next(iter(rows.values()))) > 5 + 20
+    # the maximum nbgrader reports: the hidden suite's 100 and the written answers' points
+    from autograder.report.nbgrader_course import written_cells
+    from autograder.spec import get_assignment
+
+    manual = sum(points for _, points in written_cells(get_assignment(A1)))
+    assert manual > 0 and all(rows[s]["max_score"] == str(int(100 + manual)) for s in rows)
+    assert all(rows[s]["functions_max"] == "100" for s in rows)
+    # one column per function after the fixed columns (the per-test detail: grades_tests.csv)
+    assert len(next(iter(rows.values()))) == 10 + len(get_assignment(A1).parts)
+    assert rows["bob"]["status"] == "not attempted"  # the untouched stub
     for student in rows:
         folder = out.parent / "results" / student
         results = json.loads((folder / "results.json").read_text())

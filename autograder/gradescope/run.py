@@ -36,6 +36,7 @@ from autograder.config import GradingConfig, device_problem
 from autograder.gradescope.build import CONFIG_NAME, read_config
 from autograder.gradescope.upload import Upload, find_upload
 from autograder.intake.submissions import pick_notebook
+from autograder.report.feedback import result_notes
 from autograder.report.results import error_results, write_results
 from autograder.spec import ASSIGNMENTS, get_assignment
 
@@ -97,7 +98,7 @@ def apply_visibility(results: dict[str, Any], config: GradingConfig,
     strictest = max(config.visibility, config.test_visibility, key=_RESTRICTION.__getitem__)
     extra = results.get("extra_data", {})
     # What build_results wrote under its score line: the loader's notes, a grader failure.
-    notes = results.get("output", "").splitlines()[1:]
+    notes = result_notes(results)
     lines: list[str] = []
     if upload is not None and upload.graded_name:
         lines.append(f"Graded: `{upload.graded_name}`.")
