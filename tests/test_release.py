@@ -178,3 +178,26 @@ def test_build_source_refuses_parts_out_of_order(tmp_path) -> None:
     solutions = _solutions_copy(tmp_path, "a1_activations_init", swap)
     with pytest.raises(ValueError, match="do not match the spec's parts"):
         release.build_source("a1_activations_init", solutions)
+
+
+def test_the_book_address_comes_from_the_book_configuration(tmp_path) -> None:
+    config = tmp_path / "_config.yml"
+    config.write_text("repository:\n  url: https://github.com/Some-Org/course-book\n")
+    assert release.book_url(config) == "https://some-org.github.io/course-book/"
+    config.write_text("html:\n  baseurl: https://book.example.org/nn\n"
+                      "repository:\n  url: https://github.com/a/b\n")
+    assert release.book_url(config) == "https://book.example.org/nn/"
+    config.write_text("repository:\n  url: https://gitlab.example.org/a/b\n")
+    with pytest.raises(ValueError, match="html.baseurl"):
+        release.book_url(config)
+
+
+def test_the_grading_cell_links_chapters_and_says_how_to_submit() -> None:
+    spec = get_assignment("a2_regularization")
+    text = release.grading_markdown(spec, [("q", 5)])
+    base = release.book_url()
+    for part in spec.parts:
+        assert f"]({base}book/{part.chapter}.html)" in text, part.chapter
+    assert "`book/" not in text  # no repository paths
+    assert "*Assignments* tab" in text and "Gradescope" in text and ".zip" in text
+    assert f"python -m autograder validate {spec.name}.ipynb" in text
