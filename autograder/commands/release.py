@@ -48,6 +48,7 @@ from autograder.spec import (
     ASSIGNMENTS,
     IMPORTS_CELL_ID,
     REPO_ROOT,
+    TAMPERING_NAMES,
     Assignment,
     get_assignment,
     release_path,
@@ -136,18 +137,22 @@ def grading_markdown(assignment: Assignment, manual_points: list[tuple[str, int]
             " recorded in nbgrader's gradebook beside the autograded score.",
         ]
     lines += ["", SUBMIT_MARKDOWN.format(name=assignment.name)]
-    names = ", ".join(f"`{name}`" for name in assignment.forbidden)
+    job = [name for name in assignment.forbidden if name not in TAMPERING_NAMES]
+    names = ", ".join(f"`{name}`" for name in job)
+    if assignment.forbidden_tensor_methods:
+        names += ", the tensor methods " + ", ".join(
+            f"`.{name}()`" for name in assignment.forbidden_tensor_methods)
     lines += [
         "",
-        "**Not allowed in the imports and answer cells** (a name forbids everything under it;"
-        " the grader rejects a submission that uses one, and scores it 0 for that function):"
-        f" {names}",
+        "**Not allowed in the imports and answer cells:** the built-ins that do the graded job"
+        f" ({names}; a name forbids everything under it), by whatever route they are reached"
+        " (another name, `getattr`, `torch._C`, `torch.ops`, `torch._VF`); code built while"
+        " the notebook runs (`exec`, `eval`, `compile`, `types.FunctionType`, `marshal`); and"
+        " the tools that get around this check (`gc`, `inspect`, `ctypes`, threads and process"
+        " pools, `sys.modules`, frames, closures, `__wrapped__`). A function that uses one"
+        " scores 0, and one of these tools used outside every function scores 0 for the whole"
+        " notebook.",
     ]
-    if assignment.forbidden_tensor_methods:
-        methods = ", ".join(f"`.{name}()`" for name in assignment.forbidden_tensor_methods)
-        lines[-1] += f"; and the tensor methods {methods}."
-    else:
-        lines[-1] += "."
     return "\n".join(lines)
 
 
