@@ -84,7 +84,7 @@ def _match_rows(candidates: torch.Tensor, x: torch.Tensor, tol: float) -> torch.
     distance = torch.cdist(candidates, x)
     best = distance.argmin(dim=1)
     scale = 1 + x.abs().max()
-    if bool((distance[torch.arange(len(x)), best] > tol * scale).any()):
+    if not bool((distance[torch.arange(len(x)), best] <= tol * scale).all()):  # nan: wrong
         return None
     return best
 

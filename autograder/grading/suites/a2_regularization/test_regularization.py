@@ -43,12 +43,12 @@ def _check_dropped(out, x: torch.Tensor, p: float, what: str) -> None:
     scaled = x64 / (1 - p)
     rtol = RTOL[x.dtype]
     error = (got[kept] - scaled[kept]).abs() / scaled[kept]
-    if bool((error > rtol).any()):
+    if bool((~(error <= rtol)).any()):  # nan counts as wrong
         unscaled = (got[kept] - x64[kept]).abs().max() <= rtol * x64[kept].abs().max()
         hint = " (scale the kept values by 1 / (1 - p))" if unscaled else ""
         raise AssertionError(
             f"{what}: kept values should equal x / (1 - p), but "
-            f"{int((error > rtol).sum())} of {int(kept.sum())} do not{hint}"
+            f"{int((~(error <= rtol)).sum())} of {int(kept.sum())} do not{hint}"
         )
     fraction = dropped.double().mean().item()
     if x.numel() and abs(fraction - p) > hoeffding_halfwidth(x.numel(), 1.0):
