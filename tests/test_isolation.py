@@ -212,3 +212,56 @@ def test_a_file_name_that_is_not_utf8_and_a_surrogate_message_still_give_results
     written = write_results(tmp_path / "out" / "results.json", results)
     assert json.loads(written.read_text())["score"] == results["score"] == 96
     assert oct(os.stat(written.parent).st_mode & 0o777) == "0o700"
+
+
+HOSTILE_STEP_LR = '''
+{solution}
+import os
+
+def step_lr(t, base_lr, step_size, gamma=0.1):
+    seen = []
+    for folder in {folders!r}:
+        for root, _, files in os.walk(folder):
+            for name in files:
+                try:
+                    seen.append(open(os.path.join(root, name)).read())
+                except OSError:
+                    pass
+    for folder in {folders!r}:
+        try:
+            open(os.path.join(folder, "alice", "results.json"), "w").write("{{}}")
+        except OSError:
+            pass
+    raise ValueError(f"read {{len(seen)}} files of the class \\ud800")
+'''
+
+
+def test_a_batch_with_one_hostile_student_grades_the_honest_ones_unchanged(tmp_path):
+    from grader_helpers import find_cell, make_submission, read_notebook
+
+    from autograder.batch.pool import grade_batch
+    from autograder.config import GradingConfig
+    from autograder.intake.submissions import Submission
+
+    results_dir, course = tmp_path / "results", tmp_path / "course"
+    solution = find_cell(read_notebook(solution_path("a3_optim_schedules")), "step_lr").source
+    submissions = []
+    for student in ("alice", "bob", "mallory"):
+        folder = course / student
+        folder.mkdir(parents=True)
+        replace = {"step_lr": HOSTILE_STEP_LR.format(
+            solution=solution, folders=[str(results_dir), str(course)])} \
+            if student == "mallory" else {}
+        submissions.append(Submission(student, make_submission("a3_optim_schedules", folder,
+                                                               replace)))
+    grade_batch("a3_optim_schedules", submissions, results_dir,
+                GradingConfig(jobs=1), progress=False)
+    scores = {s.student: json.loads((results_dir / s.student / "results.json").read_text())
+              for s in submissions}
+    assert {name: r["score"] for name, r in scores.items()} == {
+        "alice": 100, "bob": 100, "mallory": 96}
+    outputs = " ".join(t["output"] for t in scores["mallory"]["tests"])
+    assert "read 0 files of the class ?" in outputs
+    for student in ("alice", "bob", "mallory"):
+        path = results_dir / student / "results.json"
+        assert os.stat(path).st_mode & 0o077 == 0, oct(os.stat(path).st_mode)
