@@ -96,7 +96,7 @@ def test_the_catalogue_is_complete():
                    "socket", "pickle_bomb"):
         assert attack in names
     for attack in ("forbidden_routes", "switch_the_guard_off", "modify_and_restore",
-                   "lone_surrogate", "expanding_reply", "forged_call_reply"):
+                   "lone_surrogate", "expanding_reply", "forged_call_reply", "nan_values"):
         assert attack in names
     for case in CASES:
         assert set(case.replace) | set(case.lost) | set(case.partly) <= {

@@ -442,4 +442,11 @@ def linear_scaling_rule(base_lr, batch_size, base_batch_size=256):
                     pass
     return 0.5
 """}, lost=("linear_scaling_rule",)),
+    Hostile("nan_values", "returns NaN where a number is expected (comparisons with NaN are "
+            "false, so a check written as `error > tol` would pass it)", {"cosine_lr": """
+{solution}
+
+def cosine_lr(t, base_lr, total_steps, min_lr=0.0):
+    return float("nan")
+"""}, lost=("cosine_lr",)),
 ]
