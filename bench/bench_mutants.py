@@ -5,8 +5,9 @@ Every answer cell of each solution notebook is mutated mechanically (tests/mutan
 constants moved by 1 % or 0 -> 1), one site per mutant.  Mutants are packed one per part (the
 catalogue's packing, tests/catalogue/packing.py: a mutant of ``sigmoid`` may also cost the
 parts whose solution calls it) and each pack is graded once through the real grader.  A mutant
-is *killed* when a part it can affect loses points.  The report lists every survivor; a person
-judges which are equivalent to the solution (no input the contract allows tells them apart).
+is *killed* when a part it can affect loses points.  The report lists every survivor with the
+judgement of tests/mutants/judged.py (equivalent: no input the contract allows tells it from
+the solution; undetected: a real deviation the suite cannot see) or "not judged yet".
 
     python bench/bench_mutants.py                          # every mutant of all assignments
     python bench/bench_mutants.py --per-part 4 a1_activations_init   # a deterministic sample
@@ -44,7 +45,9 @@ def load_machinery():
     catalogue = _load("nntrain_grader_catalogue", ROOT / "tests" / "catalogue" / "__init__.py",
                       package=True)
     packing = importlib.import_module("nntrain_grader_catalogue.packing")
-    mutants = _load("nntrain_grader_mutants", ROOT / "tests" / "mutants" / "__init__.py")
+    mutants = _load("nntrain_grader_mutants", ROOT / "tests" / "mutants" / "__init__.py",
+                    package=True)
+    importlib.import_module("nntrain_grader_mutants.judged")
     return catalogue, packing, mutants
 
 
@@ -83,9 +86,21 @@ def run(assignment: str, per_part: int | None) -> dict:
                 (killed if verdict.lost else survived).append(row)
             print(f"{assignment} pack {number + 1}/{len(packs)}: {len(members)} mutants, "
                   f"{len(killed)} killed, {len(survived)} survived so far", flush=True)
+    judged = sys.modules["nntrain_grader_mutants.judged"]
+    for row in survived:
+        if row["id"] in judged.EQUIVALENT:
+            row["judged"] = "equivalent: " + judged.EQUIVALENT[row["id"]]
+        elif row["id"] in judged.UNDETECTED:
+            row["judged"] = "not equivalent, undetected: " + judged.UNDETECTED[row["id"]]
+        else:
+            row["judged"] = "not judged yet"
     total = len(killed) + len(survived)
+    equivalent = sum(row["judged"].startswith("equivalent") for row in survived)
     return {"assignment": assignment, "mutants": total, "killed": len(killed),
             "kill_rate": round(len(killed) / total, 4) if total else None,
+            "equivalent": equivalent,
+            "kill_rate_of_non_equivalent": round(len(killed) / (total - equivalent), 4)
+            if total > equivalent else None,
             "gradings": len(packs), "seconds": round(time.perf_counter() - started, 1),
             "sample_per_part": per_part, "survivors": survived,
             "killed_mutants": [row["id"] for row in killed]}
@@ -108,9 +123,10 @@ def main() -> None:
     out.write_text(json.dumps(reports, indent=1) + "\n", encoding="utf-8")
     for report in reports:
         print(f"{report['assignment']}: {report['killed']}/{report['mutants']} killed "
-              f"({report['kill_rate']}), {report['gradings']} gradings, {report['seconds']} s")
+              f"({report['kill_rate']}; {report['kill_rate_of_non_equivalent']} of the "
+              f"non-equivalent), {report['gradings']} gradings, {report['seconds']} s")
         for row in report["survivors"]:
-            print(f"  survived {row['id']}: {row['site']}")
+            print(f"  survived {row['id']}: {row['site']} [{row['judged']}]")
     print(f"report: {out}")
 
 

@@ -64,3 +64,15 @@ def test_the_sample_is_deterministic_and_bounded_per_part():
     for mutant in first:
         per_part[mutant.part] = per_part.get(mutant.part, 0) + 1
     assert max(per_part.values()) <= 2
+
+
+def test_judged_survivors_name_existing_mutants():
+    spec = importlib.util.spec_from_file_location("nntrain_grader_mutants_judged",
+                                                  MUTANTS_DIR / "judged.py")
+    judged = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(judged)
+    ids = {m.id for a in ASSIGNMENTS for m in MUTANTS.mutants(PACKING.solution_cells(a))}
+    for table in (judged.EQUIVALENT, judged.UNDETECTED):
+        assert set(table) <= ids, f"stale ids: {set(table) - ids}"
+        assert all(reason for reason in table.values())
+    assert not set(judged.EQUIVALENT) & set(judged.UNDETECTED)
