@@ -62,7 +62,9 @@ def grade_batch(assignment: str, submissions: list[Submission], results_dir: Pat
     """
     start = time.perf_counter()
     write_dir = Path(write_dir or results_dir)
-    write_dir.mkdir(parents=True, exist_ok=True)  # exists before a child starts: hidden from it
+    # Exists before a child starts (so it can be hidden from it) and is the grader's alone.
+    write_dir.mkdir(parents=True, exist_ok=True)
+    write_dir.chmod(0o700)
     reasons = {s.student: ["regrade asked for (--force)"] if force else
                stale_reasons_of(s, results_dir, config) for s in submissions}
     todo = [s for s in submissions if reasons[s.student]]
@@ -72,7 +74,12 @@ def grade_batch(assignment: str, submissions: list[Submission], results_dir: Pat
     bar = _progress_bar(len(todo), enabled=progress)
 
     def record(submission: Submission, results: dict[str, Any]) -> None:
-        _record(assignment, submission, write_dir, config, results)
+        try:
+            _record(assignment, submission, write_dir, config, results)
+        except Exception as error:  # what one submission returned never stops the class
+            _record(assignment, submission, write_dir, config, error_results(
+                assignment, f"internal grader error while writing the results: {error!r}",
+                grader_failed=True))
         recorded.append(submission.student)
         change = compare(submission.student, previous[submission.student], results,
                          reasons[submission.student])
@@ -81,9 +88,14 @@ def grade_batch(assignment: str, submissions: list[Submission], results_dir: Pat
         bar.update(1)
 
     if cluster is None:
-        pending = list(todo)
-        while pending:
-            pending = _grade_with_pool(assignment, pending, results_dir, config, record)
+        left = _grade_with_pool(assignment, todo, results_dir, config, record)
+        # A worker died (only a grader bug can kill one: student code runs in a grandchild)
+        # and the pool failed every unfinished submission at once.  Grade those one at a
+        # time, each alone, so only the one that kills its worker again is recorded so.
+        for submission in left:
+            if _grade_with_pool(assignment, [submission], results_dir,
+                                config.replace(jobs=1), record):
+                record(submission, error_results(assignment, WORKER_DIED, grader_failed=True))
     elif todo:
         from autograder.batch.cluster import grade_on_cluster
 
@@ -96,8 +108,7 @@ def grade_batch(assignment: str, submissions: list[Submission], results_dir: Pat
 
 def _grade_with_pool(assignment: str, submissions: list[Submission], results_dir: Path,
                      config: GradingConfig, record: Record) -> list[Submission]:
-    """Grade with one pool; return the submissions left when a worker died (rare: the
-    student's code runs in a grandchild, so only a grader bug can kill a worker)."""
+    """Grade with one pool; return the submissions left unfinished when a worker died."""
     left: list[Submission] = []
     with ProcessPoolExecutor(max_workers=config.jobs,
                              max_tasks_per_child=TASKS_PER_WORKER) as pool:
@@ -111,12 +122,11 @@ def _grade_with_pool(assignment: str, submissions: list[Submission], results_dir
             except BrokenProcessPool:
                 left.append(submission)
                 continue
+            except Exception as error:  # e.g. a result that cannot be sent back
+                results = error_results(assignment, f"internal grader error: {error!r}",
+                                        grader_failed=True)
             record(submission, results)
-    # A broken pool fails every unfinished future at once: grade the one that
-    # broke it alone next time round so one bad submission cannot loop forever.
-    for submission in left[:1]:
-        record(submission, error_results(assignment, WORKER_DIED))
-    return left[1:]
+    return left
 
 
 def grade_one(assignment: str, submission: Submission, results_dir: Path,
