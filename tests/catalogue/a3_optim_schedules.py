@@ -361,8 +361,10 @@ ENTRIES = [
                 update = (m / (1 - beta1**step)) / ((v / (1 - beta2**step)).sqrt() + eps)
                 return w - lr * update, (step, m, v)
             """),
-    correct(A, "clip_grad_norm", "a3-clip-by-one-flattened-vector",
-            "concatenates every gradient into one vector and takes its norm",
+    wrong(A, "clip_grad_norm", "a3-clip-by-one-flattened-vector",
+            "concatenates every gradient into one vector and takes its norm: right for a "
+            "non-empty list, but torch.cat([]) raises where the notebook says an empty list has "
+            "total norm 0",
             """
             def clip_grad_norm(grads, max_norm, norm_type=2.0):
                 flat = torch.cat([g.reshape(-1) for g in grads])

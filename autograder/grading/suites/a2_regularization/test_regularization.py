@@ -225,5 +225,7 @@ def test_Dropout_drops_again_after_train(student, device):
 
 @pytest.mark.points(1, part="Dropout")
 def test_Dropout_raises_value_error_for_p_outside_0_1(student):
-    for p in (-0.5, 2.0):
+    for p in (-0.5, 1.5, 2.0):
         check_raises(lambda p=p: student.Dropout(p), "ValueError", f"Dropout({p})")
+    for p in (0.0, 1.0):  # the ends are valid
+        _module(student, p)

@@ -68,6 +68,8 @@ def _clip(student, grads: list[torch.Tensor], max_norm: float, norm_type: float 
 def test_clip_grad_norm_returns_the_total_norm_before_clipping(student, device):
     for max_norm in (1.0, 0.5, 100.0):
         _clip(student, _grads(device), max_norm, check_grads=False)
+    check_scalar(student.clip_grad_norm([], 1.0), 0.0, "clip_grad_norm([], max_norm=1.0)",
+                 rtol=0, atol=0)  # an empty list has total norm 0
 
 
 @pytest.mark.points(3, part="clip_grad_norm")

@@ -328,6 +328,8 @@ def test_adagrad_state_holds_torchs_sum_and_step(student, device):
 def test_adagrad_adds_eps_to_the_root_of_the_sum(student, device):
     _check_rule(student, "adagrad", _adagrad(lr=0.1, eps=0.5), 10, device, seed=3, lr=0.1,
                 eps=0.5)
+    _check_rule(student, "adagrad", _adagrad(lr=0.1, eps=0.0), 5, device, seed=18, lr=0.1,
+                eps=0.0)  # eps = 0 is valid, as in torch
 
 
 @pytest.mark.points(2, part="adagrad")
@@ -379,6 +381,8 @@ def test_rmsprop_uses_alpha_and_eps(student, device):
                 alpha=0.9)
     _check_rule(student, "rmsprop", _rmsprop(lr=0.01, alpha=0.5, eps=0.3), 10, device, seed=4,
                 lr=0.01, alpha=0.5, eps=0.3)
+    _check_rule(student, "rmsprop", _rmsprop(lr=0.01, alpha=0.0, eps=0.3), 5, device, seed=19,
+                lr=0.01, alpha=0.0, eps=0.3)  # alpha = 0 is valid, as in torch
 
 
 @pytest.mark.points(2, part="rmsprop")
@@ -434,6 +438,8 @@ def test_adam_state_holds_torchs_exp_avg_exp_avg_sq_and_step(student, device):
 def test_adam_uses_both_betas(student, device):
     _check_rule(student, "adam", _adam(lr=0.01, betas=(0.8, 0.9)), 20, device, seed=3, lr=0.01,
                 betas=(0.8, 0.9))
+    _check_rule(student, "adam", _adam(lr=0.01, betas=(0.0, 0.0)), 5, device, seed=20, lr=0.01,
+                betas=(0.0, 0.0))  # betas of 0 are valid, as in torch
 
 
 @pytest.mark.points(2, part="adam")

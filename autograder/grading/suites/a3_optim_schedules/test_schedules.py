@@ -282,6 +282,7 @@ WARMUP_CASES = [
     (lambda o: lr_scheduler.CosineAnnealingLR(o, 20), 0.1, 5, 0.1, 26),
     (lambda o: lr_scheduler.StepLR(o, 4, 0.5), 1.0, 6, 0.25, 24),
     (lambda o: lr_scheduler.ConstantLR(o, 1.0, 0), 0.3, 3, 0.5, 10),
+    (lambda o: lr_scheduler.StepLR(o, 2, 0.5), 0.4, 3, 1.0, 9),  # start_factor 1 is valid: flat
 ]
 
 
