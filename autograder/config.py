@@ -142,7 +142,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, batch: bool = False,
             if spec.metadata["choices"] else {"type": int, "metavar": spec.metadata["metavar"]}
         names = [flag, "-j"] if spec.name == "jobs" else [flag]
         group.add_argument(*names, dest=spec.name, default=default,
-                           help=f"{spec.metadata['help']} (default: {default})", **extra)
+                           help=f"{spec.metadata['help']} (default: %(default)s)", **extra)
     for spec in dataclasses.fields(Limits):
         flag = spec.metadata["flag"]
         if flag is None or not sandbox:
@@ -150,7 +150,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, batch: bool = False,
         kind = float if spec.type in ("float", float) else int
         group.add_argument(flag, dest=f"limit_{spec.name}", type=kind, default=spec.default,
                            metavar=spec.metadata["metavar"],
-                           help=f"{spec.metadata['help']} (default: {spec.default:g})")
+                           help=f"{spec.metadata['help']} (default: %(default)s)")
 
 
 def from_args(args: argparse.Namespace) -> GradingConfig:

@@ -21,8 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--torch-version", default=None,
                         help="torch version setup.sh installs (default: the one installed here)")
     grading_config.add_arguments(parser)
-    # On Gradescope students see each test's result once the grades are published.
-    parser.set_defaults(test_visibility="after_published")
+    from autograder.gradescope.build import TEST_VISIBILITY
+
+    parser.set_defaults(test_visibility=TEST_VISIBILITY)
 
 
 def run(args: argparse.Namespace) -> int:

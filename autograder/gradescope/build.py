@@ -35,6 +35,8 @@ SUITES = Path("autograder") / "grading" / "suites"
 # Files and folders of the repository that the zip carries (relative to REPO_ROOT).
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "autograder")
 CONFIG_NAME = "gradescope.json"
+# On Gradescope students see each hidden test's result once the grades are published.
+TEST_VISIBILITY = "after_published"
 _SKIP_PARTS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 
 
@@ -42,7 +44,7 @@ def build_zip(assignment: str, out_dir: Path, config: GradingConfig | None = Non
               torch_version: str | None = None) -> Path:
     """Write ``<out_dir>/<assignment>_gradescope.zip`` and return its path."""
     get_assignment(assignment)  # a clear error for a wrong name
-    config = config or GradingConfig(test_visibility="after_published")
+    config = config or GradingConfig(test_visibility=TEST_VISIBILITY)
     if torch_version is None:
         import torch
 
