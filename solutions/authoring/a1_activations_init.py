@@ -149,6 +149,12 @@ def _check_allowed(name):
                            "scores its tests 0; implement it with elementary tensor operations")
 
 
+def _check_returns(name, *args):
+    """Fail with a sentence if `name(*args)` returns None (a body that does nothing yet)."""
+    assert globals()[name](*args) is not None, (
+        f"{name} returned None: it should return its result (is its body still empty?)")
+
+
 # %% [markdown]
 # ## Part 1 — Activation functions (Chapter 1)
 #
@@ -171,6 +177,7 @@ def sigmoid(x: torch.Tensor) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("sigmoid")
+    _check_returns("sigmoid", torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -211,6 +218,7 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("tanh")
+    _check_returns("tanh", torch.zeros(3))
     from torch.testing import assert_close
 
     x = torch.linspace(-20, 20, 401, dtype=torch.float64)
@@ -244,6 +252,7 @@ def relu(x: torch.Tensor) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("relu")
+    _check_returns("relu", torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -269,6 +278,7 @@ def leaky_relu(x: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("leaky_relu")
+    _check_returns("leaky_relu", torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -307,6 +317,7 @@ def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("elu")
+    _check_returns("elu", torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -333,6 +344,7 @@ def selu(x: torch.Tensor) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("selu")
+    _check_returns("selu", torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -378,6 +390,7 @@ def gelu(x: torch.Tensor, approximate: str = "none") -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("gelu")
+    _check_returns("gelu", torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -418,6 +431,7 @@ def silu(x: torch.Tensor) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("silu")
+    _check_returns("silu", torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -463,6 +477,7 @@ def sigmoid_backward(grad_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("sigmoid_backward")
+    _check_returns("sigmoid_backward", torch.ones(3), torch.zeros(3))
     from torch.testing import assert_close
 
     x = torch.linspace(-30, 30, 601, dtype=torch.float64, requires_grad=True)
@@ -493,6 +508,7 @@ def tanh_backward(grad_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("tanh_backward")
+    _check_returns("tanh_backward", torch.ones(3), torch.zeros(3))
     from torch.testing import assert_close
 
     x = torch.linspace(-15, 15, 301, dtype=torch.float64, requires_grad=True)
@@ -522,6 +538,7 @@ def relu_backward(grad_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("relu_backward")
+    _check_returns("relu_backward", torch.ones(3), torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -550,6 +567,7 @@ def leaky_relu_backward(
 # %% role="test"
 def _visible_test():
     _check_allowed("leaky_relu_backward")
+    _check_returns("leaky_relu_backward", torch.ones(3), torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -576,6 +594,7 @@ def elu_backward(grad_out: torch.Tensor, x: torch.Tensor, alpha: float = 1.0) ->
 # %% role="test"
 def _visible_test():
     _check_allowed("elu_backward")
+    _check_returns("elu_backward", torch.ones(3), torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -607,6 +626,7 @@ def gelu_backward(grad_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 # %% role="test"
 def _visible_test():
     _check_allowed("gelu_backward")
+    _check_returns("gelu_backward", torch.ones(3), torch.zeros(3))
     import torch.nn.functional as F
     from torch.testing import assert_close
 
@@ -694,6 +714,7 @@ def calculate_fan_in_and_fan_out(shape: tuple[int, ...] | torch.Size) -> tuple[i
 # %% role="test"
 def _visible_test():
     _check_allowed("calculate_fan_in_and_fan_out")
+    _check_returns("calculate_fan_in_and_fan_out", (4, 3))
     assert calculate_fan_in_and_fan_out((20, 30)) == (30, 20), \
         "the fans of a (20, 30) linear weight are (30, 20)"
     assert calculate_fan_in_and_fan_out(torch.Size([64, 3, 3, 3])) == (27, 576), \
@@ -752,6 +773,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 # %% role="test"
 def _visible_test():
     _check_allowed("calculate_gain")
+    _check_returns("calculate_gain", "relu")
     import torch.nn as nn
 
     for name, param in [("linear", None), ("conv2d", None), ("sigmoid", None), ("tanh", None),
@@ -806,6 +828,7 @@ def xavier_uniform_(
 # %% role="test"
 def _visible_test():
     _check_allowed("xavier_uniform_")
+    _check_returns("xavier_uniform_", torch.empty(4, 3))
     torch.manual_seed(0)
     w = torch.empty(300, 200, requires_grad=True)
     out = xavier_uniform_(w, gain=2.0)
@@ -842,6 +865,7 @@ def xavier_normal_(
 # %% role="test"
 def _visible_test():
     _check_allowed("xavier_normal_")
+    _check_returns("xavier_normal_", torch.empty(4, 3))
     torch.manual_seed(0)
     w = torch.empty(400, 600, dtype=torch.float64, requires_grad=True)
     out = xavier_normal_(w)
@@ -901,6 +925,7 @@ def _correct_fan(shape: torch.Size, mode: str) -> int:
 # %% role="test"
 def _visible_test():
     _check_allowed("kaiming_uniform_")
+    _check_returns("kaiming_uniform_", torch.empty(4, 3))
     torch.manual_seed(0)
     w = torch.empty(256, 64, 3, 3, requires_grad=True)
     out = kaiming_uniform_(w, mode="fan_in", nonlinearity="relu")
@@ -948,6 +973,7 @@ def kaiming_normal_(
 # %% role="test"
 def _visible_test():
     _check_allowed("kaiming_normal_")
+    _check_returns("kaiming_normal_", torch.empty(4, 3))
     torch.manual_seed(0)
     w = torch.empty(500, 400, requires_grad=True)
     out = kaiming_normal_(w, a=0.2, nonlinearity="leaky_relu")
