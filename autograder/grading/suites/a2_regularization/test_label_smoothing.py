@@ -88,7 +88,7 @@ def test_label_smoothing_keeps_the_device_and_works_for_one_label(student, devic
 @pytest.mark.points(1, part="label_smoothing")
 def test_label_smoothing_raises_value_error_for_eps_outside_0_1(student, device):
     y = _labels(6, 3, device, seed=4)
-    for eps in (-0.1, 1.5):
+    for eps in (-0.1, 1.001, 1.5):  # just outside [0, 1] too
         check_raises(lambda e=eps: student.label_smoothing(y, 3, e), "ValueError",
                      f"label_smoothing(y, 3, eps={eps})")
 
@@ -177,7 +177,7 @@ def test_smoothed_cross_entropy_returns_a_scalar_with_the_logits_dtype_and_devic
 @pytest.mark.points(1, part="smoothed_cross_entropy")
 def test_smoothed_cross_entropy_raises_value_error_for_eps_outside_0_1(student, device):
     logits, y = _logits(4, 3, device, seed=90), _labels(4, 3, device, seed=90)
-    for eps in (-0.1, 1.5):
+    for eps in (-0.1, 1.001, 1.5):  # just outside [0, 1] too
         check_raises(lambda e=eps: student.smoothed_cross_entropy(logits, y, eps=e),
                      "ValueError", f"smoothed_cross_entropy(logits, target, eps={eps})")
 

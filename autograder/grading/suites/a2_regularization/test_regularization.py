@@ -115,7 +115,7 @@ def test_dropout_with_p_zero_keeps_everything_and_p_one_drops_everything(student
 @pytest.mark.points(2, part="dropout")
 def test_dropout_raises_value_error_for_p_outside_0_1(student, device):
     x = _positive_input((4, 5), device=device)
-    for p in (-0.1, 1.5):
+    for p in (-0.1, 1.001, 1.5):  # just outside [0, 1] too
         for training in (True, False):
             check_raises(lambda p=p, t=training: student.dropout(x, p, training=t),
                          "ValueError", f"dropout(x, p={p}, training={training})")
@@ -225,7 +225,7 @@ def test_Dropout_drops_again_after_train(student, device):
 
 @pytest.mark.points(1, part="Dropout")
 def test_Dropout_raises_value_error_for_p_outside_0_1(student):
-    for p in (-0.5, 1.5, 2.0):
+    for p in (-0.5, 1.001, 1.5, 2.0):
         check_raises(lambda p=p: student.Dropout(p), "ValueError", f"Dropout({p})")
     for p in (0.0, 1.0):  # the ends are valid
         _module(student, p)

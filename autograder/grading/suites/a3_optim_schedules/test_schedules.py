@@ -326,7 +326,8 @@ def test_warmup_with_zero_steps_is_the_schedule_itself(student):
 @pytest.mark.points(1, part="warmup")
 def test_warmup_raises_value_error_for_bad_arguments(student):
     values = [0.1] * 5
-    for warmup_steps, kwargs in [(-1, {}), (3, {"start_factor": 1.5}), (3, {"start_factor": -0.5})]:
+    for warmup_steps, kwargs in [(-1, {}), (3, {"start_factor": 1.5}), (3, {"start_factor": -0.5}),
+                                 (3, {"start_factor": 1.001})]:
         settings = "".join(f", {k}={v!r}" for k, v in kwargs.items())
         check_raises(lambda w=warmup_steps, k=kwargs: student.warmup(Table(values), w, **k),
                      "ValueError", f"warmup(schedule, {warmup_steps}{settings})")
