@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from grader_helpers import find_cell, graded_cells, read_notebook
 
-from autograder.commands.release import build_source, grading_markdown, notebook_text
+from autograder.commands.release import book_url, build_source, grading_markdown, notebook_text
 from autograder.intake.cells import grade_id, nbgrader_metadata, select_answer_cells
 from autograder.intake.static_check import static_check
 from autograder.spec import (
@@ -125,8 +125,9 @@ def test_manual_questions_and_the_points_table(assignment: str) -> None:
         if name not in TAMPERING_NAMES:
             assert f"`{name}`" in grading
     intro = find_cell(nb, "intro").source
-    for chapter in {part.chapter for part in spec.parts}:
-        assert f"book/{chapter}.md" in intro
+    for chapter in {part.chapter for part in spec.parts}:  # linked into the published book
+        assert f"]({book_url()}book/{chapter}.html)" in intro
+        assert f"book/{chapter}.md" not in intro
 
 
 @pytest.mark.parametrize("assignment", NAMES)

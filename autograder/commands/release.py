@@ -96,6 +96,16 @@ def book_url(config_path: Path = REPO_ROOT / "_config.yml") -> str:
     return base if base.endswith("/") else base + "/"
 
 
+_CHAPTER_PATH = re.compile(r"`book/(\d\d_\w+)\.md`")
+
+
+def link_chapters(markdown: str, base: str | None = None) -> str:
+    """The authoring script's chapter paths (`` `book/03_init.md` ``) as links into the
+    published book, so a student reads the chapter rather than looks for a file."""
+    base = base or book_url()
+    return _CHAPTER_PATH.sub(lambda m: f"[the chapter]({base}book/{m[1]}.html)", markdown)
+
+
 SUBMIT_MARKDOWN = (
     "**How to submit.** Save the notebook (keep its name, `{name}.ipynb`), then either submit it"
     " from JupyterLab's *Assignments* tab (nbgrader: *Submit* next to `{name}`; you may submit"
@@ -190,6 +200,8 @@ def build_source(assignment_name: str, solutions_dir: Path = SOLUTIONS_DIR):
             nbgrader = _locked(role)
             if role == "grading":
                 cell.source = "<generated>"  # filled in below, once the manual points are known
+            else:
+                cell.source = link_chapters(cell.source)
         elif role == "imports":
             if answers:
                 raise ValueError(f"{where}: the imports cell must come before every answer cell")
