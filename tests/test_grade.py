@@ -213,3 +213,13 @@ def test_cases_of_a_device_that_does_not_run_here_are_not_collected(tmp_path):
     grade_notebook(A3, notebook(tmp_path), suite_dir=TINY, device="cpu")
     plugin = session_for(TINY, "cpu").plugin
     assert plugin.outcomes and all(o.skipped == 0 for o in plugin.outcomes.values())
+
+
+def test_the_childs_peak_memory_is_reported(tmp_path):
+    small = grade_notebook(A3, notebook(tmp_path, name="small.ipynb"), suite_dir=TINY)
+    hungry = dict(GOOD)
+    hungry["step_lr"] = "_ballast = torch.ones(50_000_000)  # 200 MB, touched\n" + GOOD["step_lr"]
+    big = grade_notebook(A3, notebook(tmp_path, replace=hungry, name="big.ipynb"),
+                         suite_dir=TINY)
+    assert 0 < small["extra_data"]["peak_rss_mb"] < big["extra_data"]["peak_rss_mb"]
+    assert big["extra_data"]["peak_rss_mb"] >= small["extra_data"]["peak_rss_mb"] + 150

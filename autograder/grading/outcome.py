@@ -22,6 +22,7 @@ class GradeRun:
     warnings: list[str]
     elapsed: float
     exit_code: int
+    peak_rss_mb: float | None = None  # the sandboxed child's peak resident memory
 
     @property
     def grader_failed(self) -> bool:

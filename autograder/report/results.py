@@ -98,6 +98,8 @@ def build_results(run: GradeRun, *, visibility: str = "visible",
                        else "unreadable" if run.submission.fatal else "ok"),
             "grader_failed": run.grader_failed,
             "grader_problems": run.suite_problems,
+            "peak_rss_mb": (round(run.peak_rss_mb, 1) if run.peak_rss_mb is not None
+                            else None),
         },
     }
 

@@ -170,6 +170,19 @@ class ChildProcess:
         self._write_all(frame, deadline)
 
     # -- life and death -----------------------------------------------------------------------
+    def peak_rss_mb(self) -> float | None:
+        """The child's peak resident memory so far (VmHWM), or None once it is gone."""
+        if self.pid is None or self.dead:
+            return None
+        try:
+            with open(f"/proc/{self.pid}/status", encoding="ascii", errors="replace") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            return None
+        return None
+
     def kill(self) -> None:
         if self.dead:
             return

@@ -94,6 +94,7 @@ class Sandbox:
         self.layers: list[str] = []
         self.warnings: list[str] = []
         self.zygote_report: dict[str, Any] = {}
+        self.peak_rss_mb: float | None = None  # of the last child, measured at close
         self.lock = threading.RLock()
         self._start_error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -325,5 +326,8 @@ class Sandbox:
                 self._thread.join()
                 self._thread = None
             if self.child is not None:
+                peak = self.child.peak_rss_mb()
+                if peak is not None:
+                    self.peak_rss_mb = max(self.peak_rss_mb or 0.0, peak)
                 self.child.kill()
                 self.child = None
