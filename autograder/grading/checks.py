@@ -239,6 +239,27 @@ def tensors_changed(before: Any, after: Any) -> bool:
     return any(changed(b, a) for b, a in zip(sent, received, strict=True))
 
 
+def calling(call: str, function: Any, *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``; an exception of the student's code names the call."""
+    from autograder.errors import StudentError
+
+    try:
+        return function(*args, **kwargs)
+    except StudentError as error:
+        raise AssertionError(f"{call} raised {error.type_name}: {error.message}"[:500]) from None
+
+
+def check_scalar(actual: Any, expected: float, call: str, *, rtol: float = 1e-9,
+                 atol: float = 1e-12) -> float:
+    """A finite number within tolerance of ``expected``; the message gives both values."""
+    value = as_number(actual, f"{call}'s result")
+    if not math.isfinite(value):
+        raise AssertionError(f"{call} returned {value}, expected {expected:.10g}")
+    if abs(value - expected) > atol + rtol * abs(expected):
+        raise AssertionError(f"{call} returned {value:.10g}, expected {expected:.10g}")
+    return value
+
+
 def check_raises(call: Callable[[], Any], error: str, what: str) -> None:
     """Assert that ``call()`` makes the student's code raise the exception named ``error``.
 

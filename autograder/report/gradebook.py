@@ -94,7 +94,7 @@ def _quiet() -> Iterator[None]:
         except ImportError:  # older SQLAlchemy
             from sqlalchemy.exc import SAWarning
 
-            MovedIn20Warning = SAWarning  # noqa: N806 (the class name it stands for)
+            MovedIn20Warning = SAWarning  # the class name it stands for
         warnings.simplefilter("ignore", SAWarning)
         warnings.simplefilter("ignore", MovedIn20Warning)
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -6,12 +6,11 @@ that matter), what was expected and what came back, without printing the hidden 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 
-from autograder.grading.checks import as_number, describe
+from autograder.grading.checks import describe
 
 # Relative error a correct computation leaves in each dtype: a few units in the last place.
 RTOL = {torch.float64: 1e-12, torch.float32: 1e-6, torch.float16: 4e-3, torch.bfloat16: 3e-2}
@@ -29,23 +28,3 @@ def call_text(name: str, *args: Any, **kwargs: Any) -> str:
 
     shown = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(shown)})"
-
-
-def calling(call: str, function: Any, *args: Any, **kwargs: Any) -> Any:
-    """``function(*args, **kwargs)``; an exception of the student's code names the call."""
-    from autograder.errors import StudentError
-
-    try:
-        return function(*args, **kwargs)
-    except StudentError as error:
-        raise AssertionError(f"{call} raised {error.type_name}: {error.message}"[:500]) from None
-
-
-def check_scalar(actual: Any, expected: float, call: str, *, rtol: float, atol: float) -> float:
-    """``actual`` (a number or a one-element tensor) is finite and within tolerance of expected."""
-    value = as_number(actual, f"{call}'s result")
-    if not math.isfinite(value):
-        raise AssertionError(f"{call} returned {value}, expected {expected:.10g}")
-    if abs(value - expected) > atol + rtol * abs(expected):
-        raise AssertionError(f"{call} returned {value:.10g}, expected {expected:.10g}")
-    return value

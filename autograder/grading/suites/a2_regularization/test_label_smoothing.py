@@ -14,16 +14,14 @@ import torch
 import torch.nn.functional as F
 
 from autograder.grading.checks import (
+    calling,
     check_all_finite,
     check_raises,
+    check_scalar,
     check_tensor,
     check_unmodified,
 )
-from autograder.grading.suites.a2_regularization._support import (
-    call_text,
-    calling,
-    check_scalar,
-)
+from autograder.grading.suites.a2_regularization._support import call_text
 
 
 def _labels(n: int, num_classes: int, device, seed: int = 0) -> torch.Tensor:

@@ -1,17 +1,16 @@
 """Helpers private to the a3 suite: messages that name the call, the state's purity check.
 
-(Kept in this folder rather than shared with a2's: a batch's resume key digests one suite's
-folder, so a helper another suite imports would change its verdicts unseen.)
+What both suites share (``calling``, ``check_scalar``) lives in autograder/grading/checks.py,
+which every suite's resume-key digest includes.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 
-from autograder.grading.checks import as_number, describe, tensors_changed
+from autograder.grading.checks import describe, tensors_changed
 from autograder.sandbox.handles import tensors_in
 
 
@@ -32,27 +31,6 @@ def call_text(name: str, *args: Any, **kwargs: Any) -> str:
     """``name(a float64 tensor of shape (3, 4), lr=0.1)``."""
     shown = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(shown)})"
-
-
-def calling(call: str, function: Any, *args: Any, **kwargs: Any) -> Any:
-    """``function(*args, **kwargs)``; an exception of the student's code names the call."""
-    from autograder.errors import StudentError
-
-    try:
-        return function(*args, **kwargs)
-    except StudentError as error:
-        raise AssertionError(f"{call} raised {error.type_name}: {error.message}"[:500]) from None
-
-
-def check_scalar(actual: Any, expected: float, call: str, *, rtol: float = 1e-9,
-                 atol: float = 1e-12) -> float:
-    """A finite number within tolerance of ``expected``; the message gives both values."""
-    value = as_number(actual, f"{call}'s result")
-    if not math.isfinite(value):
-        raise AssertionError(f"{call} returned {value}, expected {expected:.10g}")
-    if abs(value - expected) > atol + rtol * abs(expected):
-        raise AssertionError(f"{call} returned {value:.10g}, expected {expected:.10g}")
-    return value
 
 
 def check_state_untouched(info: Any, state: dict, call: str) -> None:

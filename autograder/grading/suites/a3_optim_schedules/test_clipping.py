@@ -14,8 +14,7 @@ import math
 import pytest
 import torch
 
-from autograder.grading.checks import check_close, check_tensor
-from autograder.grading.suites.a3_optim_schedules._support import check_scalar
+from autograder.grading.checks import check_close, check_scalar, check_tensor
 
 SHAPES = [(3, 4), (5,), (2, 2, 3)]
 

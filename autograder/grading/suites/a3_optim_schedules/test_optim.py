@@ -25,6 +25,7 @@ from torch.optim import sgd as torch_sgd
 
 from autograder.grading.checks import (
     as_number,
+    calling,
     check_close,
     check_raises,
     check_tensor,
@@ -32,7 +33,6 @@ from autograder.grading.checks import (
 )
 from autograder.grading.suites.a3_optim_schedules._support import (
     call_text,
-    calling,
     check_state_untouched,
 )
 
