@@ -39,6 +39,7 @@ from typing import Any
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
+from process_tree import Measured, run_measured  # noqa: E402
 
 from autograder.grading.runner import run_suite  # noqa: E402
 from autograder.grading.session import SuiteSession  # noqa: E402
@@ -152,13 +153,16 @@ def time_round_trip(calls: int) -> dict[str, float]:
     return out
 
 
-def time_cli(assignment: str, notebook: Path) -> float:
+def time_cli(assignment: str, notebook: Path) -> Measured:
+    """One cold ``python -m autograder grade`` (a fresh interpreter, zygote and child)."""
     with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, str(notebook),
-                        "--out", str(Path(folder) / "results.json")], check=True,
-                       capture_output=True, cwd=REPO)
-        return time.perf_counter() - started
+        measured = run_measured(
+            [sys.executable, "-m", "autograder", "grade", assignment, str(notebook),
+             "--out", str(Path(folder) / "results.json")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+        if measured.returncode != 0:
+            raise SystemExit(f"grade {assignment} exited {measured.returncode}")
+        return measured
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
             "overhead_cpu_s": round(median(sandboxed_cpu) - median(local_cpu), 3),
         }
         if args.cli:
-            entry["cold_cli_s"] = round(time_cli(assignment, notebook), 3)
+            cold = time_cli(assignment, notebook)
+            entry["cold_cli_s"] = round(cold.wall_s, 3)
+            entry["cold_cli_cpu_s"] = round(cold.cpu_s, 3)
         report["assignments"][assignment] = entry
         rows.append((assignment, entry))
 
@@ -221,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (f"{'assignment':<22}{'score':>6}{'sandboxed':>11}{'in-process':>12}{'overhead':>10}"
               f"{'CPU sandboxed':>15}{'CPU in-proc':>13}{'CPU overhead':>14}")
     if args.cli:
-        header += f"{'cold CLI':>10}"
+        header += f"{'cold CLI':>10}{'CPU cold':>10}"
     print(header)
     for assignment, entry in rows:
         line = (f"{assignment:<22}{entry['score'][-1]:>6g}{entry['median_sandboxed_s']:>10.2f}s"
@@ -229,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{entry['median_sandboxed_cpu_s']:>14.2f}s{entry['median_in_process_cpu_s']:>12.2f}s"
                 f"{entry['overhead_cpu_s']:>13.2f}s")
         if args.cli:
-            line += f"{entry['cold_cli_s']:>9.1f}s"
+            line += f"{entry['cold_cli_s']:>9.1f}s{entry['cold_cli_cpu_s']:>9.1f}s"
         print(line)
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"written {RESULTS.relative_to(REPO)}")
