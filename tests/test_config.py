@@ -164,7 +164,7 @@ def test_a_changed_notebook_is_regraded(recorded) -> None:
     assert stale_reasons_of(submission, results_dir, config) == ["the submitted notebook changed"]
 
 
-@pytest.mark.parametrize("change", [{"device": "auto"}, {"call_timeout": 5.0},
+@pytest.mark.parametrize("change", [{"device": "auto"}, {"call_timeout": 7.0},
                                     {"total_timeout": 100.0}, {"memory_mb": 2048},
                                     {"visibility": "hidden"}, {"test_visibility": "hidden"},
                                     {"isolation": "none"}, {"audit": False}])

@@ -180,10 +180,56 @@ def test_a_call_past_its_time_limit_is_killed_and_the_next_call_works():
     box = sandbox(limits=Limits(call_timeout=1.0, total_timeout=60))
     try:
         started = time.monotonic()
-        with pytest.raises(StudentTimeout, match="1 s per call"):
+        with pytest.raises(StudentTimeout, match="1 s of CPU time per call"):
             box.call("spin", ())
         assert time.monotonic() - started < 5
         assert torch.equal(box.call("double", (torch.ones(1),)).value, torch.full((1,), 2.0))
+    finally:
+        box.close()
+
+
+def test_the_per_call_limit_counts_cpu_time_so_a_slow_machine_costs_no_points():
+    # 1.2 s of waiting is past the 0.5 s limit in wall-clock time, but it uses no CPU: on a
+    # loaded machine a correct call is slow in the same way and must still finish.
+    box = sandbox(limits=Limits(call_timeout=0.5, total_timeout=60))
+    try:
+        assert box.call("sleep", (1.2,)).value == 1.2
+        assert box.slowest_call[0] >= 1.2 and box.slowest_call[1] == "`sleep`"
+    finally:
+        box.close()
+
+
+def test_a_call_that_only_waits_is_stopped_by_the_wall_clock_cap():
+    box = sandbox(limits=Limits(call_timeout=0.4, total_timeout=60))
+    try:
+        started = time.monotonic()
+        with pytest.raises(StudentTimeout, match="1.2 s of wall-clock time per call"):
+            box.call("sleep", (30,))
+        assert time.monotonic() - started < 5
+    finally:
+        box.close()
+
+
+FORKING = CODE + '''
+def spin_in_a_child_process(seconds):
+    import time
+    if os.fork() == 0:
+        while True:
+            pass
+    time.sleep(seconds)
+    return "waited"
+'''
+
+
+def test_cpu_time_of_processes_the_call_starts_counts_against_its_limit():
+    # Without the audit hook (which refuses os.fork) the kernel lets the child fork; the
+    # spinning grandchild's CPU is the call's CPU, so the call stops long before its wall cap.
+    box = sandbox(FORKING, audit=False, limits=Limits(call_timeout=1.0, total_timeout=60))
+    try:
+        started = time.monotonic()
+        with pytest.raises(StudentTimeout, match="CPU time per call"):
+            box.call("spin_in_a_child_process", (20,))
+        assert time.monotonic() - started < 2.9  # before the 3 s wall-clock cap
     finally:
         box.close()
 

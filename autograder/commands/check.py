@@ -39,8 +39,11 @@ def check_notebook(assignment: str, path: Path, expected: float,
     grader_failed = results["extra_data"].get("grader_failed")
     ok = score == expected and not grader_failed
     label = "ok  " if ok else "FAIL"
+    slowest = results["extra_data"].get("slowest_call") or {}
+    slowest_text = (f"; slowest call {slowest['call']} {slowest['seconds']:.3f} s (limit "
+                    f"{config.limits.call_timeout:g} CPU-s)" if slowest.get("call") else "")
     print(f"{label} {assignment} {path.parent.parent.name}/{path.name}: {score:g}/{maximum:g} "
-          f"(expected {expected:g}) in {time.perf_counter() - started:.1f} s")
+          f"(expected {expected:g}) in {time.perf_counter() - started:.1f} s{slowest_text}")
     if not ok:
         for line in results["output"].splitlines()[1:]:
             print(f"       {line}")

@@ -23,6 +23,7 @@ class GradeRun:
     elapsed: float
     exit_code: int
     peak_rss_mb: float | None = None  # the sandboxed child's peak resident memory
+    slowest_call: tuple[float, str] | None = None  # wall seconds of the longest call, and which
 
     @property
     def grader_failed(self) -> bool:

@@ -120,7 +120,8 @@ def run_suite(assignment_name: str, notebook: str | Path, config: GradingConfig 
         isolation_layers = [*sandbox.zygote_report.get("layers", []), *isolation_layers]
     return GradeRun(assignment, student._submission, outcomes, problems, suite_problems,
                     isolation_layers, warnings, time.perf_counter() - started, exit_code,
-                    sandbox.peak_rss_mb if sandbox is not None else None)
+                    sandbox.peak_rss_mb if sandbox is not None else None,
+                    sandbox.slowest_call if sandbox is not None else None)
 
 
 def grade_submission(assignment_name: str, notebook: str | Path,

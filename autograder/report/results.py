@@ -100,6 +100,9 @@ def build_results(run: GradeRun, *, visibility: str = "visible",
             "grader_problems": run.suite_problems,
             "peak_rss_mb": (round(run.peak_rss_mb, 1) if run.peak_rss_mb is not None
                             else None),
+            # what the per-call limits are measured against (autograder check prints it)
+            "slowest_call": ({"seconds": round(run.slowest_call[0], 4),
+                              "call": run.slowest_call[1]} if run.slowest_call else None),
         },
     }
 

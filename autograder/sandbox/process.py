@@ -42,7 +42,62 @@ def _describe_status(status: int | None) -> str:
 
 
 class Timeout(Exception):
-    pass
+    """A call ran past one of its limits: ``kind`` is ``"cpu"`` or ``"wall"``."""
+
+    def __init__(self, kind: str = "wall") -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def session_cpu_s(session: int) -> float:
+    """User + system CPU seconds of every live process of ``session`` (the sandbox: its child
+    calls ``setsid``, and nothing it starts can leave the session), plus what they reaped."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+        if len(fields) > 14 and int(fields[3]) == session:  # state ppid pgrp session ...
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / TICKS_PER_SECOND
+
+
+class CpuBudget:
+    """The CPU time one call may use, counted over every process of the sandbox.
+
+    Wall time on a shared machine says more about the other jobs than about the call; CPU time
+    does not, so a correct solution keeps its points on a loaded machine while an endless loop
+    still stops after ``seconds`` of CPU.  Reading every process's /proc entry costs a few
+    milliseconds, so a call is looked at only once it has lasted ``POLL_S``: the CPU it used
+    before that is taken to be the wall time elapsed (at most one core's worth, a small
+    overestimate that only ever shortens an already long call by a fraction of a second).
+    """
+
+    POLL_S = 0.25
+
+    def __init__(self, session: int, seconds: float) -> None:
+        self.session = session
+        self.seconds = seconds
+        self.started = time.monotonic()
+        self.baseline: float | None = None
+        self.credit = 0.0  # CPU assumed used before the baseline was read
+
+    def next_check(self) -> float:
+        """Seconds to wait before :meth:`exceeded` should be asked again."""
+        return self.POLL_S
+
+    def exceeded(self) -> bool:
+        used = session_cpu_s(self.session)
+        if self.baseline is None:
+            self.baseline, self.credit = used, time.monotonic() - self.started
+        return self.credit + used - self.baseline > self.seconds
 
 
 class Dead(Exception):
@@ -115,16 +170,21 @@ class ChildProcess:
         except ValueError:
             return None
 
-    def _read_exact(self, size: int, deadline: float | None) -> bytes:
-        """``size`` bytes from the child (one select and one read per arrival, not per part)."""
+    def _read_exact(self, size: int, deadline: float | None,
+                    cpu: CpuBudget | None = None) -> bytes:
+        """``size`` bytes from the child (one select and one read per arrival, not per part),
+        by the wall ``deadline`` and within the ``cpu`` budget."""
         buffer = self._buffer
         while len(buffer) < size:
             timeout = None if deadline is None else deadline - time.monotonic()
             if timeout is not None and timeout <= 0:
-                raise Timeout
-            ready, _, _ = select.select([self.res_r], [], [], timeout)
+                raise Timeout("wall")
+            wait = timeout if cpu is None else min(cpu.next_check(), timeout or cpu.POLL_S)
+            ready, _, _ = select.select([self.res_r], [], [], wait)
             if not ready:
-                raise Timeout
+                if cpu is not None and cpu.exceeded():
+                    raise Timeout("cpu")
+                continue
             try:
                 chunk = os.read(self.res_r, max(size - len(buffer), 1 << 16))
             except BlockingIOError:
@@ -153,14 +213,20 @@ class ChildProcess:
                 raise Dead from None
             view = view[written:]
 
-    def receive(self, deadline: float | None, **hooks: Any) -> dict[str, Any]:
-        prefix = self._read_exact(transport.PREFIX_SIZE, deadline)
+    def cpu_budget(self, seconds: float) -> CpuBudget | None:
+        """A CPU budget of ``seconds`` for the call about to be sent (None before the child's
+        pid is known)."""
+        return None if self.pid is None else CpuBudget(self.pid, seconds)
+
+    def receive(self, deadline: float | None, cpu: CpuBudget | None = None,
+                **hooks: Any) -> dict[str, Any]:
+        prefix = self._read_exact(transport.PREFIX_SIZE, deadline, cpu)
         length = transport.frame_length(prefix)
         cap = self.limits.max_result_mb * 1024 * 1024
         if length > cap:
             raise TransportError(f"the submission returned more than {self.limits.max_result_mb}"
                                  " MB in one value")
-        body = self._read_exact(length, deadline)
+        body = self._read_exact(length, deadline, cpu)
         message = transport.decode(body, **hooks)
         if not isinstance(message, dict):
             raise TransportError("malformed reply from the sandbox")

@@ -2,7 +2,8 @@
 
 A :class:`Sandbox` runs one submission's cells in a child forked by the
 :class:`~autograder.sandbox.zygote.Zygote`, forwards calls to it, enforces the
-per-call and per-submission wall-clock limits, kills the child when a limit is hit
+per-call limits (CPU time, and a wall-clock cap) and the per-submission wall-clock
+budget, kills the child when a limit is hit
 and starts a fresh one (replaying the cells) for the next call.  Objects that
 cannot travel stay in the child and come back as
 :class:`~autograder.sandbox.handles.Handle` objects.  See autograder/DESIGN.md for
@@ -95,6 +96,7 @@ class Sandbox:
         self.warnings: list[str] = []
         self.zygote_report: dict[str, Any] = {}
         self.peak_rss_mb: float | None = None  # of the last child, measured at close
+        self.slowest_call: tuple[float, str] = (0.0, "")  # wall seconds, and which call
         self.lock = threading.RLock()
         self._start_error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -197,9 +199,10 @@ class Sandbox:
                 child = self.child
                 left = self._budget_left()
             assert child is not None
-            timeout = min(self.limits.call_timeout, left)
+            timeout = min(self.limits.call_wall_s, left)
             started = time.monotonic()
             deadline = started + timeout
+            cpu = child.cpu_budget(self.limits.call_timeout)
             self.next_id += 1
             request_id = self.next_id
             if generators is not None:
@@ -208,15 +211,20 @@ class Sandbox:
                 frame = transport.encode({**message, "id": request_id},
                                          on_unknown=self._encode_handle, generators=generators)
                 child.send(frame, deadline)
-                reply = child.receive(deadline, make_handle=self._make_handle)
+                reply = child.receive(deadline, cpu, make_handle=self._make_handle)
                 if reply.get("id") != request_id:
                     raise TransportError("a reply that does not answer the request")
-            except Timeout:
+            except Timeout as expired:
                 self.used += time.monotonic() - started
                 self.timeouts[where] = strikes + 1
                 child.kill()
-                limit = ("the submission's time budget" if timeout < self.limits.call_timeout
-                         else f"the limit of {self.limits.call_timeout:g} s per call")
+                if expired.kind == "cpu":
+                    limit = f"the limit of {self.limits.call_timeout:g} s of CPU time per call"
+                elif timeout < self.limits.call_wall_s:
+                    limit = "the submission's time budget"
+                else:
+                    limit = (f"the limit of {self.limits.call_wall_s:g} s of wall-clock time "
+                             "per call (it waited rather than computed)")
                 raise StudentTimeout(f"{where} did not finish within {limit}") from None
             except Dead:
                 self.used += time.monotonic() - started
@@ -232,7 +240,10 @@ class Sandbox:
                     raise SandboxCrashed(f"{where}: the sandbox broke the protocol ({error})") \
                         from None
                 continue
-            self.used += time.monotonic() - started
+            seconds = time.monotonic() - started
+            self.used += seconds
+            if seconds > self.slowest_call[0]:
+                self.slowest_call = (seconds, where)
             return reply
         raise AssertionError("unreachable")
 

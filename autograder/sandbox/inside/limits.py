@@ -17,6 +17,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+# A call's wall-clock cap in units of its CPU limit: generous enough for a correct call on a
+# loaded machine (a process sharing 2 cores with 16 others still gets 1/8 of one), small enough
+# that a submission that waits instead of computing holds its worker only briefly.
+WALL_FACTOR = 3.0
+
 
 def _knob(default: Any, help: str, *, flag: str | None = None, metavar: str | None = None,
           verdict: bool = True, minimum: float = 0.0) -> Any:
@@ -31,7 +36,9 @@ class Limits:
     """What one submission may use.  Every field is validated in ``__post_init__``."""
 
     call_timeout: float = _knob(
-        10.0, "wall-clock limit of one call of student code (and of one cell while loading)",
+        5.0, "CPU-time limit of one call of student code (and of one cell while loading), "
+        "counted over every process of the sandbox; a call may also wait at most "
+        "WALL_FACTOR times as long in wall-clock time",
         flag="--timeout", metavar="SECONDS", minimum=0.01)
     total_timeout: float = _knob(
         300.0, "wall-clock budget of all calls of one submission",
@@ -65,6 +72,11 @@ class Limits:
                 raise ValueError(f"limit {spec.name} must be a finite number >= "
                                  f"{spec.metadata['minimum']:g}, got {value!r}")
             object.__setattr__(self, spec.name, kind(value))
+
+    @property
+    def call_wall_s(self) -> float:
+        """Wall-clock cap of one call: a call that sleeps or blocks uses no CPU."""
+        return self.call_timeout * WALL_FACTOR
 
     @property
     def cpu_s(self) -> int:
