@@ -223,6 +223,42 @@ def test_check_close_names_the_first_offending_element_only():
     _checks.check_close(expected.float(), expected, "sigmoid", rtol=1e-6, atol=1e-7)
 
 
+def _quoted_numbers(message: str) -> list[float]:
+    import re
+
+    return [float(text) for text in re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", message)]
+
+
+@pytest.mark.parametrize("rtol", [1e-9, 1e-7, 1e-4, 1e-3, 1e-2])
+@pytest.mark.parametrize("expected", [0.0853553390593, -3.14159265358979, 123.456789012,
+                                      7.13917286e-5])
+def test_no_quoted_value_is_exact_enough_to_pass_the_check_it_comes_from(expected, rtol):
+    # The replay attack of issue 14: copy the expected value a message quotes into a lookup
+    # table.  Whatever the message quotes must itself fail the same check.
+    atol = 0.0
+    for check in (lambda v: _checks.check_number(v, expected, "warmup(t=5)", rtol=rtol,
+                                                 atol=atol),
+                  lambda v: _checks.check_scalar(v, expected, "warmup(t=5)", rtol=rtol,
+                                                 atol=atol),
+                  lambda v: _checks.check_close(torch.tensor([v], dtype=torch.float64),
+                                                torch.tensor([expected], dtype=torch.float64),
+                                                "gelu(x)", rtol=rtol, atol=atol)):
+        with pytest.raises(AssertionError) as wrong:
+            check(expected * 1.5)
+        quoted = [v for v in _quoted_numbers(str(wrong.value)) if v != expected * 1.5]
+        assert quoted, str(wrong.value)
+        for value in quoted:
+            if abs(value - expected) <= atol + rtol * abs(expected):
+                raise AssertionError(f"the message quotes {value}, which passes: {wrong.value}")
+
+
+def test_a_scalar_message_says_how_far_off_it_is_when_the_digits_look_equal():
+    with pytest.raises(AssertionError) as wrong:
+        _checks.check_number(0.08535534, 0.0853553390593, "warmup(t=5)", rtol=1e-9)
+    assert "is 0.0853553, expected 0.0853553 (relative error 1.1e-08, allowed 1e-09)" \
+        in str(wrong.value)
+
+
 def test_as_number_accepts_numbers_and_one_element_tensors_only():
     assert _checks.as_number(2, "lr") == 2.0
     assert _checks.as_number(torch.tensor([0.5]), "lr") == 0.5

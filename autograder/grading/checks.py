@@ -4,12 +4,14 @@ Every helper raises ``AssertionError`` with one sentence that says *which call* 
 caller passes ``what``, built with :func:`describe_call`: function, argument shapes and dtypes,
 the hyperparameters that matter), *what* is wrong and, for values, the first offending element
 ("sigmoid(x: float64[15]) is wrong for 2 of 15 values (largest error 0.5 at x = 1: expected
-0.731, got 1.23)").  Hidden inputs are summarised (shape, dtype, one element), never printed
-wholesale.  The grader reports the message of the assertion, not pytest's diff, so the message is
-all the student sees.  NaN and inf fail every numeric check unless the expected value is the same.
+0.731, got 1.23)"). Hidden inputs are summarised (shape, dtype, one element), never printed
+wholesale, and expected values are quoted to fewer digits than their check needs
+(:func:`shown`), so no message can be replayed as an answer. The grader reports the message of
+the assertion, not pytest's diff, so the message is all the student sees. NaN and inf fail every
+numeric check unless the expected value is the same.
 
-The oracles themselves (torch in float64, exact properties where torch has none) live in the suites;
-these helpers only compare.
+The oracles themselves (torch in float64, exact properties where torch has none) live in the
+suites; these helpers only compare.
 """
 
 from __future__ import annotations
@@ -30,6 +32,25 @@ def describe(value: Any) -> str:
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
+
+
+def shown(value: float, rtol: float, most: int = 6) -> str:
+    """``value`` for a message, to fewer significant digits than the check it comes from needs.
+
+    A message shows what went wrong, but a value quoted exactly enough to pass its check would
+    let a student copy it into a lookup table over a few gradings instead of writing the formula
+    (issue 14).  With d significant digits the rounding error is typically 2.5e-d relative, so
+    d = floor(-log10(rtol)) - 1 keeps it about 25 times above ``rtol`` (at most ``most``, at
+    least one digit; a value that happens to be short, such as 0.5, is shown as it is).
+    """
+    digits = most if rtol <= 0 else max(1, min(most, math.floor(-math.log10(rtol)) - 1))
+    return f"{value:.{digits}g}"
+
+
+def _relative(value: float, expected: float) -> str:
+    if expected == 0:
+        return f"absolute error {abs(value):.2g}"
+    return f"relative error {abs(value - expected) / abs(expected):.2g}"
 
 
 def _arg(value: Any) -> str:
@@ -140,8 +161,8 @@ def check_close(
         first = int(bad_finite.nonzero()[0])
         raise AssertionError(
             f"{what} contains {kinds} for {int(bad_finite.sum())} of {got.numel()} values"
-            f"{at(first)} (expected {_fmt(want[first].item())}; use a numerically stable "
-            "formula)"
+            f"{at(first)} (expected {shown(want[first].item(), rtol, 3)}; use a numerically "
+            "stable formula)"
         )
     same_special = (got == want) | (torch.isnan(got) & torch.isnan(want))
     error = (got - want).abs()
@@ -152,8 +173,8 @@ def check_close(
         allowed = f"{_fmt(rtol)}*|expected|" + (f" + {_fmt(atol)}" if atol > 0 else "")
         raise AssertionError(
             f"{what} is wrong for {int(bad.sum())} of {got.numel()} values (largest error "
-            f"{_fmt(error[worst].item())}{at(worst)}: expected {_fmt(want[worst].item())}, got "
-            f"{_fmt(got[worst].item())}; allowed error {allowed})"
+            f"{_fmt(error[worst].item())}{at(worst)}: expected {shown(want[worst].item(), rtol, 3)}"
+            f", got {_fmt(got[worst].item())}; allowed error {allowed})"
         )
 
 
@@ -178,9 +199,10 @@ def check_number(actual: Any, expected: float, what: str, *, rtol: float = 1e-9,
     """Assert that ``actual`` (a Python number or a one-element tensor) equals ``expected``."""
     value = as_number(actual, what)
     if not math.isfinite(value) and not (math.isinf(expected) and value == expected):
-        raise AssertionError(f"{what} is {value}, expected a finite number")
+        raise AssertionError(f"{what} is {value}, expected {shown(expected, rtol)}")
     if abs(value - expected) > atol + rtol * abs(expected):
-        raise AssertionError(f"{what} is {value:.10g}, expected {expected:.10g}")
+        raise AssertionError(f"{what} is {shown(value, rtol)}, expected {shown(expected, rtol)}"
+                             f" ({_relative(value, expected)}, allowed {rtol:.2g})")
     return value
 
 
@@ -254,9 +276,11 @@ def check_scalar(actual: Any, expected: float, call: str, *, rtol: float = 1e-9,
     """A finite number within tolerance of ``expected``; the message gives both values."""
     value = as_number(actual, f"{call}'s result")
     if not math.isfinite(value):
-        raise AssertionError(f"{call} returned {value}, expected {expected:.10g}")
+        raise AssertionError(f"{call} returned {value}, expected {shown(expected, rtol)}")
     if abs(value - expected) > atol + rtol * abs(expected):
-        raise AssertionError(f"{call} returned {value:.10g}, expected {expected:.10g}")
+        raise AssertionError(f"{call} returned {shown(value, rtol)}, expected "
+                             f"{shown(expected, rtol)} ({_relative(value, expected)}, "
+                             f"allowed {rtol:.2g})")
     return value
 
 
