@@ -198,12 +198,19 @@ def test_Dropout_is_an_nn_Module(student):
     _module(student, 0.5)
 
 
-@pytest.mark.points(2, part="Dropout")
+@pytest.mark.points(1.5, part="Dropout")
 def test_Dropout_drops_with_probability_p_in_training_mode(student, device):
     for p in (0.3, 0.6):
         layer = _module(student, p)
         x = _positive_input(device=device, seed=11)
         _check_dropped(layer(x), x, p, f"Dropout({p}) in training mode")
+
+
+@pytest.mark.points(0.5, part="Dropout")
+def test_Dropout_default_p_is_one_half(student, device):
+    layer = student.Dropout()
+    x = _positive_input((50, 40), device=device, seed=16)
+    _check_dropped(layer(x), x, 0.5, "Dropout() (the default p) in training mode")
 
 
 @pytest.mark.points(1, part="Dropout")
