@@ -19,6 +19,8 @@ Inputs hold distinct continuous values, so the permutation and the boxes are una
 
 from __future__ import annotations
 
+import weakref
+
 import pytest
 import torch
 
@@ -134,6 +136,26 @@ def _check_reproducible(student, name: str, batch) -> None:
         raise AssertionError(f"{name} gives the same output for differently seeded generators")
 
 
+def _check_default_alpha(student, name: str, batch) -> None:
+    """The default alpha is 1: with the same generator state, leaving alpha out and passing
+    alpha=1.0 give the same output (a correct solution draws the same numbers both times)."""
+    x, y = batch
+    for seed in (5, 6):
+        outputs = []
+        for kwargs in ({}, {"alpha": 1.0}):
+            generator = torch.Generator(device=x.device).manual_seed(seed)
+            outputs.append(_unpack(getattr(student, name)(
+                x, y, NUM_CLASSES, generator=generator, **kwargs), name, x))
+        (x_default, y_default, lam_default), (x_one, y_one, lam_one) = outputs
+        if not (lam_default == lam_one and torch.equal(x_default, x_one)
+                and torch.equal(y_default, y_one)):
+            raise AssertionError(
+                f"{call_text(name, x, y, NUM_CLASSES)} and the same call with alpha=1.0, each "
+                f"given a generator seeded with {seed}, return different outputs (lam "
+                f"{lam_default:.6g} and {lam_one:.6g}); the default alpha is 1.0"
+            )
+
+
 # ----------------------------------------------------------------------------- mixup
 def _mixup_pairing(x: torch.Tensor, x_mixed: torch.Tensor, lam: float) -> torch.Tensor:
     """The permutation pi with x_mixed[i] = lam x[i] + (1 - lam) x[pi(i)] (lam not near 1)."""
@@ -191,7 +213,7 @@ def test_mixup_soft_labels_use_the_same_permutation_and_lam(student, device):
     _check_labels(y_soft, y, pi, lam, "mixup")
 
 
-@pytest.mark.points(3, part="mixup")
+@pytest.mark.points(2.5, part="mixup")
 def test_mixup_lam_follows_a_beta_alpha_alpha_distribution(student, device):
     """Beta(0.2, 0.2): mean 1/2, E[(lam - 1/2)^2] = 1 / (4 (2 alpha + 1)) = 0.179.
 
@@ -232,6 +254,11 @@ def test_mixup_with_alpha_at_most_zero_returns_lam_one_and_the_batch_unchanged(s
 @pytest.mark.points(1, part="mixup")
 def test_mixup_same_generator_state_gives_the_same_output(student, device):
     _check_reproducible(student, "mixup", _batch((10, 6), device, seed=9))
+
+
+@pytest.mark.points(0.5, part="mixup")
+def test_mixup_default_alpha_is_one(student, device):
+    _check_default_alpha(student, "mixup", _batch((10, 6), device, seed=9))
 
 
 @pytest.mark.points(2, part="mixup")
@@ -304,14 +331,14 @@ def test_cutmix_outputs_keep_the_dtype_and_device_of_x(student, device):
     _check_dtype_and_device(student, "cutmix", (8, 3, 10, 10), device)
 
 
-@pytest.mark.points(5, part="cutmix")
+@pytest.mark.points(4, part="cutmix")
 def test_cutmix_pastes_one_box_from_a_permutation_of_the_batch(student, device):
     for shape in [(16, 2, 12, 12), (12, 3, 10, 16)]:
         for _ in _cutmix_calls(student, device, shape):
             pass
 
 
-@pytest.mark.points(4, part="cutmix")
+@pytest.mark.points(3, part="cutmix")
 def test_cutmix_lam_is_exactly_the_kept_area_fraction(student, device):
     for shape in [(16, 2, 12, 12), (12, 3, 10, 16)]:
         _, _, h, w = shape
@@ -324,10 +351,84 @@ def test_cutmix_lam_is_exactly_the_kept_area_fraction(student, device):
                 )
 
 
-@pytest.mark.points(4, part="cutmix")
+@pytest.mark.points(3, part="cutmix")
 def test_cutmix_soft_labels_mix_with_the_kept_area_and_the_same_permutation(student, device):
     for _, y, _, y_soft, lam, pi, _ in _cutmix_calls(student, device, (16, 2, 12, 12)):
         _check_labels(y_soft, y, pi, lam, "cutmix")
+
+
+# A lam pinned near 1/2: Beta(alpha, alpha) is sub-Gaussian with variance proxy 1/(4 (2 alpha + 1))
+# (Marchal and Arbel, 2017, "On the sub-Gaussianity of the Beta and Dirichlet distributions"), so
+# with alpha = 1e4, P(|lam - 1/2| > 0.05) <= 2 exp(-0.05^2 * 2 (2 alpha + 1)) = 2 exp(-100).  For
+# lam in [0.45, 0.55] a SIDE x SIDE image gets a box of int(6 sqrt(1 - lam)) = 4 rows and columns
+# (4.02 to 4.45: int, round and the paper's 2 * (cut // 2) all give 4).
+PINNED_ALPHA, SIDE, PINNED_BOX, PINNED_CALLS = 1e4, 6, 4, 55
+_PINNED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _pinned_boxes(student, device) -> tuple[str, list]:
+    """The bounding box of the changed pixels of PINNED_CALLS cutmix calls with lam near 1/2.
+
+    16 images (a permutation of 16 with no image moved has probability 1/16! = 5e-14), one
+    channel, distinct values: a pixel changes exactly where the box pasted another image.
+    Only the box is looked at; the pairing and lam have their own tests.  None: no box.  The
+    calls are made once per submission and device and read by the two tests of the box.
+    """
+    cached = _PINNED.setdefault(student, {})
+    if str(device) not in cached:
+        x, y = _batch((16, 1, SIDE, SIDE), device, seed=30)
+        boxes = []
+        for seed in range(PINNED_CALLS):
+            generator = torch.Generator(device=device).manual_seed(seed)
+            x_mixed, _, _ = _unpack(student.cutmix(x, y, NUM_CLASSES, alpha=PINNED_ALPHA,
+                                                   generator=generator), "cutmix", x)
+            boxes.append(pixel_box((x_mixed != x.cpu().double()).any(dim=0).any(dim=0)))
+        cached[str(device)] = (call_text("cutmix", x, y, NUM_CLASSES, alpha=PINNED_ALPHA),
+                               boxes)
+    return cached[str(device)]
+
+
+@pytest.mark.points(1.5, part="cutmix")
+def test_cutmix_box_sides_are_int_h_and_w_times_sqrt_one_minus_lam(student, device):
+    """With lam pinned near 1/2 the box is 4 x 4 on a 6 x 6 image: clipping at the border only
+    shortens a side, and a centre drawn uniformly leaves a side unclipped with probability 1/2
+    (a box placed inside the image: always), so 55 calls never show the full height, or the
+    full width, with probability below 2 * 2^-55."""
+    call, boxes = _pinned_boxes(student, device)
+    for axis, (start, end) in [("height", (0, 1)), ("width", (2, 3))]:
+        sides = [0 if box is None else box[end] - box[start] for box in boxes]
+        if max(sides) > PINNED_BOX:
+            raise AssertionError(
+                f"{call} pasted a box of {axis} {max(sides)} on a {SIDE} x {SIDE} image with "
+                f"lam near 0.5; the box's {axis} is int({SIDE} * sqrt(1 - lam)) = {PINNED_BOX}"
+                ", less only where the border clips it"
+            )
+        if max(sides) < PINNED_BOX:
+            raise AssertionError(
+                f"{call} never pasted a box of the full {axis} int({SIDE} * sqrt(1 - lam)) = "
+                f"{PINNED_BOX} in {len(boxes)} calls with lam near 0.5 (the largest was "
+                f"{max(sides)}); size the box from the sampled lam before clipping it"
+            )
+
+
+@pytest.mark.points(1, part="cutmix")
+def test_cutmix_box_centre_is_uniform_so_boxes_reach_every_border(student, device):
+    """A 4 x 4 box on a 6 x 6 image, centre uniform over the pixels: it reaches the top row with
+    probability 1/2 per call and each other border with 1/3 (a box placed uniformly inside
+    the image: 1/3 each), so 55 calls miss some border with probability below
+    4 (2/3)^55 = 8e-10."""
+    call, boxes = _pinned_boxes(student, device)
+    found = [box for box in boxes if box is not None]
+    for border, reached in [("top row", lambda b: b[0] == 0),
+                            ("bottom row", lambda b: b[1] == SIDE),
+                            ("left column", lambda b: b[2] == 0),
+                            ("right column", lambda b: b[3] == SIDE)]:
+        if not any(reached(box) for box in found):
+            raise AssertionError(
+                f"no box of {len(boxes)} calls of {call} reached the {border} of the {SIDE} x "
+                f"{SIDE} images; the box's centre is uniform over the image (torch.randint), "
+                "and the box is clipped where it crosses the border"
+            )
 
 
 @pytest.mark.points(1, part="cutmix")
@@ -346,6 +447,13 @@ def test_cutmix_with_alpha_at_most_zero_returns_lam_one_and_the_batch_unchanged(
 @pytest.mark.points(1, part="cutmix")
 def test_cutmix_same_generator_state_gives_the_same_output(student, device):
     _check_reproducible(student, "cutmix", _batch((10, 2, 12, 12), device, seed=10))
+
+
+@pytest.mark.points(0.5, part="cutmix")
+def test_cutmix_default_alpha_is_one(student, device):
+    """Wide images: the box width int(W sqrt(1 - lam)), and so the returned lam, shows a
+    small change of lam."""
+    _check_default_alpha(student, "cutmix", _batch((4, 1, 2, 1024), device, seed=10))
 
 
 @pytest.mark.points(1, part="cutmix")
@@ -373,8 +481,13 @@ def _positive_images(shape, device, dtype=torch.float64, seed=0) -> torch.Tensor
     return x.to(device=device, dtype=dtype)
 
 
-def _cutout_squares(x: torch.Tensor, out, size: int) -> list[tuple[int, int, int, int]]:
-    """Check every image of a cutout output; return each image's zeroed box."""
+def _cutout_squares(x: torch.Tensor, out, size: int,
+                    clipped_sides: bool = False) -> list[tuple[int, int, int, int]]:
+    """Check every image of a cutout output; return each image's zeroed box.
+
+    ``clipped_sides``: also check that a square clipped at the border keeps what its centre,
+    inside the image, implies (the test of the clipped squares only).
+    """
     out = check_tensor(out, f"cutout(x, {size})", shape=x.shape, dtype=x.dtype, device=x.device)
     out, x = out.to("cpu", torch.float64), x.to("cpu", torch.float64)
     _, _, h, w = x.shape
@@ -399,6 +512,14 @@ def _cutout_squares(x: torch.Tensor, out, size: int) -> list[tuple[int, int, int
                     f"cutout(x, size={size}) zeroed a square of {axis} {length}; it should be "
                     f"{size} (less only where the square is clipped at the border)"
                 )
+            # the square's centre lies in the image, so clipping keeps at least size // 2
+            # (the notebook's rows c - size // 2 ... keep size // 2 + 1 at the far border)
+            if clipped_sides and length < min(size // 2, extent):
+                raise AssertionError(
+                    f"cutout(x, size={size}) zeroed a square clipped to {axis} {length} at the "
+                    f"border; its centre lies in the image, so it keeps at least size // 2 = "
+                    f"{size // 2} (rows c - size // 2 to c - size // 2 + size - 1 of a centre c)"
+                )
         boxes.append(box)
     return boxes
 
@@ -417,7 +538,7 @@ def test_cutout_zeroes_one_size_by_size_square_per_image_clipped_at_the_border(
         student, device):
     for shape, size in [((64, 3, 16, 16), 8), ((64, 2, 12, 20), 5), ((32, 1, 9, 9), 1)]:
         x = _positive_images(shape, device, seed=size)
-        _cutout_squares(x, student.cutout(x, size), size)
+        _cutout_squares(x, student.cutout(x, size), size, clipped_sides=True)
 
 
 @pytest.mark.points(2, part="cutout")
@@ -472,7 +593,8 @@ def test_cutout_size_zero_changes_nothing_and_negative_size_raises_value_error(s
     out = check_tensor(student.cutout(x, 0), "cutout(x, 0)", shape=x.shape, dtype=x.dtype)
     if not torch.equal(out.cpu(), x.cpu()):
         raise AssertionError("cutout(x, 0) should return the images unchanged")
-    check_raises(lambda: student.cutout(x, -2), "ValueError", "cutout(x, -2)")
+    for size in (-1, -2):
+        check_raises(lambda s=size: student.cutout(x, s), "ValueError", f"cutout(x, {size})")
 
 
 @pytest.mark.points(2, part="cutout")
