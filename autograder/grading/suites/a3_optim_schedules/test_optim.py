@@ -38,16 +38,18 @@ from autograder.grading.suites.a3_optim_schedules._support import (
 
 SHAPE = (3, 4)
 TOLERANCE = {torch.float64: (1e-9, 1e-12), torch.float32: (1e-5, 1e-6)}
-# A learning rate that changes at every step, as a schedule with warmup and decay would.
-CHANGING_LRS = [0.02, 0.05, 0.1, 0.08, 0.03, 0.06, 0.01, 0.09, 0.04, 0.07, 0.05, 0.02]
+# A learning rate that changes at every step, as a schedule with warmup and decay would; it starts
+# at 0, as warmup with its default start_factor 0 does (lr = 0 is valid, as in torch).
+CHANGING_LRS = [0.0, 0.05, 0.1, 0.08, 0.03, 0.06, 0.01, 0.09, 0.04, 0.07, 0.05, 0.02]
 
 
-def _problem(steps: int, seed: int = 0,
-             shape=SHAPE) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """A starting point and a sequence of gradients (float64, CPU)."""
+def _problem(steps: int, seed: int = 0, shape=SHAPE,
+             grad_scale: float = 1.0) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """A starting point and a sequence of gradients (float64, CPU), N(0, grad_scale^2)."""
     generator = torch.Generator().manual_seed(seed)
     w0 = torch.randn(shape, generator=generator, dtype=torch.float64)
-    grads = [torch.randn(shape, generator=generator, dtype=torch.float64) for _ in range(steps)]
+    grads = [grad_scale * torch.randn(shape, generator=generator, dtype=torch.float64)
+             for _ in range(steps)]
     return w0, grads
 
 
@@ -134,15 +136,19 @@ def _unpack(result, call: str, w: torch.Tensor):
 
 
 def _run(student, name: str, steps: int, device, dtype=torch.float64, seed=0,
-         lrs: list[float] | None = None, shape=SHAPE, **hyper):
-    """Run the student's rule, threading the state; yield (step, call text, w_next, state)."""
-    w0, grads = _problem(steps, seed, shape)
+         lrs: list[float] | None = None, shape=SHAPE, grad_scale: float = 1.0, **hyper):
+    """Run the student's rule, threading the state; yield (step, call text, w_next, state).
+
+    Gradients of a ``grad_scale`` other than 1 are named in the call text."""
+    w0, grads = _problem(steps, seed, shape, grad_scale)
     w, state = w0.to(device=device, dtype=dtype), {}
     for step, grad in enumerate(grads, start=1):
         if lrs is not None:
             hyper["lr"] = lrs[step - 1]
         dw = grad.to(device=device, dtype=dtype)
         call = call_text(name, w, dw, state, **hyper)
+        if grad_scale != 1.0:
+            call += f" with gradients of size {grad_scale:g}"
         call = f"on the first step ({call})" if step == 1 else \
             f"at step {step} ({call}, the state it returned passed back)"
         result = calling(f"{name} {call}", getattr(student, name), w, dw, state, **hyper)
@@ -151,12 +157,14 @@ def _run(student, name: str, steps: int, device, dtype=torch.float64, seed=0,
 
 
 def _check_rule(student, name: str, rule: TorchRule, steps: int, device, dtype=torch.float64,
-                seed=0, lrs: list[float] | None = None, **hyper) -> None:
+                seed=0, lrs: list[float] | None = None, grad_scale: float = 1.0,
+                **hyper) -> None:
     """Run the student's rule for ``steps`` steps, threading the state, and compare each step."""
-    w0, grads = _problem(steps, seed)
+    w0, grads = _problem(steps, seed, grad_scale=grad_scale)
     expected = _torch_trajectory(rule, w0, grads, lrs)
     rtol, atol = TOLERANCE[dtype]
-    for step, call, w, _ in _run(student, name, steps, device, dtype, seed, lrs, **hyper):
+    for step, call, w, _ in _run(student, name, steps, device, dtype, seed, lrs,
+                                 grad_scale=grad_scale, **hyper):
         check_close(w, expected[step - 1], f"w_next returned by {name} {call}", rtol=rtol,
                     atol=atol)
 
@@ -267,10 +275,11 @@ def test_sgd_nesterov_20_steps_match_torch_sgd_nesterov(student, device):
 
 @pytest.mark.points(1, part="sgd_momentum")
 def test_sgd_momentum_weight_decay_matches_torch_sgd(student, device):
-    for nesterov in (False, True):
+    for nesterov, weight_decay, steps in [(False, 0.1, 20), (True, 0.1, 20), (False, 1.0, 5)]:
         _check_rule(student, "sgd_momentum",
-                    _sgd(lr=0.05, momentum=0.9, nesterov=nesterov, weight_decay=0.1), 20,
-                    device, seed=3, lr=0.05, momentum=0.9, nesterov=nesterov, weight_decay=0.1)
+                    _sgd(lr=0.05, momentum=0.9, nesterov=nesterov, weight_decay=weight_decay),
+                    steps, device, seed=3, lr=0.05, momentum=0.9, nesterov=nesterov,
+                    weight_decay=weight_decay)
 
 
 @pytest.mark.points(1, part="sgd_momentum")
@@ -326,8 +335,11 @@ def test_adagrad_state_holds_torchs_sum_and_step(student, device):
 
 @pytest.mark.points(1, part="adagrad")
 def test_adagrad_adds_eps_to_the_root_of_the_sum(student, device):
+    """Also the default eps = 1e-10, on gradients of size 1e-10, where it matters."""
     _check_rule(student, "adagrad", _adagrad(lr=0.1, eps=0.5), 10, device, seed=3, lr=0.1,
                 eps=0.5)
+    _check_rule(student, "adagrad", _adagrad(lr=0.1), 5, device, seed=21, grad_scale=1e-10,
+                lr=0.1)
     _check_rule(student, "adagrad", _adagrad(lr=0.1, eps=0.0), 5, device, seed=18, lr=0.1,
                 eps=0.0)  # eps = 0 is valid, as in torch
 
@@ -383,6 +395,8 @@ def test_rmsprop_uses_alpha_and_eps(student, device):
                 lr=0.01, alpha=0.5, eps=0.3)
     _check_rule(student, "rmsprop", _rmsprop(lr=0.01, alpha=0.0, eps=0.3), 5, device, seed=19,
                 lr=0.01, alpha=0.0, eps=0.3)  # alpha = 0 is valid, as in torch
+    _check_rule(student, "rmsprop", _rmsprop(lr=0.01, eps=0.0), 5, device, seed=22, lr=0.01,
+                eps=0.0)  # so is eps = 0
 
 
 @pytest.mark.points(2, part="rmsprop")
@@ -446,8 +460,8 @@ def test_adam_uses_both_betas(student, device):
 def test_adam_weight_decay_without_decoupling_is_l2_as_torch_adam(student, device):
     _check_rule(student, "adam", _adam(lr=0.01, weight_decay=0.1), 20, device, seed=4, lr=0.01,
                 weight_decay=0.1)
-    _check_rule(student, "adam", _adam(lr=0.01, weight_decay=0.1), 20, device, seed=5, lr=0.01,
-                weight_decay=0.1, decoupled=False)
+    _check_rule(student, "adam", _adam(lr=0.01, weight_decay=1.0), 20, device, seed=5, lr=0.01,
+                weight_decay=1.0, decoupled=False)
 
 
 @pytest.mark.points(3, part="adam")
@@ -461,6 +475,8 @@ def test_adam_decoupled_weight_decay_matches_torch_adamw(student, device):
 @pytest.mark.points(1, part="adam")
 def test_adam_adds_eps_to_the_root_of_the_corrected_second_moment(student, device):
     _check_rule(student, "adam", _adam(lr=0.01, eps=0.3), 10, device, seed=8, lr=0.01, eps=0.3)
+    _check_rule(student, "adam", _adam(lr=0.01, eps=0.0), 5, device, seed=21, lr=0.01,
+                eps=0.0)  # eps = 0 is valid, as in torch
 
 
 @pytest.mark.points(2, part="adam")
@@ -479,4 +495,5 @@ def test_adam_keeps_dtype_and_device_half_precision_1d_and_empty_w(student, devi
 @pytest.mark.points(1, part="adam")
 def test_adam_raises_value_error_for_bad_hyperparameters(student, device):
     _check_value_errors(student, "adam", device, [
-        {"lr": -0.01}, {"betas": (1.0, 0.999)}, {"betas": (0.9, 1.5)}, {"betas": (-0.1, 0.999)}])
+        {"lr": -0.01}, {"betas": (1.0, 0.999)}, {"betas": (0.9, 1.0)}, {"betas": (0.9, 1.5)},
+        {"betas": (-0.1, 0.999)}])
