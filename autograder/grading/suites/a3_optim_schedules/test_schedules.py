@@ -20,7 +20,7 @@ import torch
 from torch.optim import lr_scheduler
 
 from autograder.errors import StudentError
-from autograder.grading.checks import as_number, check_raises, describe
+from autograder.grading.checks import as_number, calling, check_raises, check_scalar, describe
 from autograder.sandbox.inside.transport import Table
 
 RTOL = 1e-9
@@ -224,15 +224,16 @@ def _restarts_oracle(base: float, t0: int, t_mult: int, min_lr: float, steps: in
 
 @pytest.mark.points(3, part="cosine_restarts_lr")
 def test_cosine_restarts_lr_matches_torch_with_equal_periods(student):
-    for base, t0, min_lr in [(0.1, 5, 0.0), (1.0, 7, 0.1)]:
-        expected = _restarts_oracle(base, t0, 1, min_lr, 4 * t0 + 2)
-        _check_schedule(_call(student, "cosine_restarts_lr", base, t0, min_lr=min_lr),
-                        expected, _signature("cosine_restarts_lr", base, t0, min_lr=min_lr))
+    for base, t0, min_lr in [(0.1, 5, None), (1.0, 7, 0.1), (0.3, 1, 0.0)]:  # None: default 0
+        kwargs = {} if min_lr is None else {"min_lr": min_lr}
+        expected = _restarts_oracle(base, t0, 1, min_lr or 0.0, 4 * t0 + 2)
+        _check_schedule(_call(student, "cosine_restarts_lr", base, t0, **kwargs),
+                        expected, _signature("cosine_restarts_lr", base, t0, **kwargs))
 
 
 @pytest.mark.points(2, part="cosine_restarts_lr")
 def test_cosine_restarts_lr_matches_torch_with_growing_periods(student):
-    for base, t0, t_mult, min_lr in [(0.1, 3, 2, 0.001), (1.0, 2, 3, 0.0)]:
+    for base, t0, t_mult, min_lr in [(0.1, 3, 2, 0.001), (1.0, 2, 3, 0.0), (0.5, 1, 2, 0.01)]:
         expected = _restarts_oracle(base, t0, t_mult, min_lr, 40)
         _check_schedule(
             _call(student, "cosine_restarts_lr", base, t0, T_mult=t_mult, min_lr=min_lr),
@@ -336,20 +337,17 @@ def test_warmup_raises_value_error_for_bad_arguments(student):
 # ----------------------------------------------------------------------------- linear scaling
 @pytest.mark.points(1, part="linear_scaling_rule")
 def test_linear_scaling_rule_scales_with_batch_size_over_256(student):
-    for base, batch in [(0.1, 1024), (0.1, 256), (0.4, 64), (0.05, 8192)]:
-        got = as_number(student.linear_scaling_rule(base, batch),
-                        f"linear_scaling_rule({base}, {batch})")
-        if abs(got - base * batch / 256) > RTOL * base * batch / 256:
-            raise AssertionError(f"linear_scaling_rule({base}, {batch}) is {got:.6g}: wrong")
+    for base, batch in [(0.1, 1024), (0.1, 256), (0.4, 64), (0.05, 8192), (0.2, 1)]:
+        call = f"linear_scaling_rule({base}, {batch})"
+        got = calling(call, student.linear_scaling_rule, base, batch)
+        check_scalar(got, base * batch / 256, call, rtol=RTOL, atol=0.0)
 
 
 @pytest.mark.points(1, part="linear_scaling_rule")
 def test_linear_scaling_rule_uses_the_base_batch_size(student):
-    for base, batch, reference in [(0.1, 512, 128), (0.02, 32, 64), (1.0, 100, 100)]:
-        got = as_number(student.linear_scaling_rule(base, batch, base_batch_size=reference),
-                        f"linear_scaling_rule({base}, {batch}, base_batch_size={reference})")
-        if abs(got - base * batch / reference) > RTOL * base * batch / reference:
-            raise AssertionError(
-                f"linear_scaling_rule({base}, {batch}, base_batch_size={reference}) is "
-                f"{got:.6g}: wrong"
-            )
+    for base, batch, reference in [(0.1, 512, 128), (0.02, 32, 64), (1.0, 100, 100),
+                                   (0.001, 32, 1)]:
+        call = f"linear_scaling_rule({base}, {batch}, base_batch_size={reference})"
+        got = calling(call, student.linear_scaling_rule, base, batch,
+                      base_batch_size=reference)
+        check_scalar(got, base * batch / reference, call, rtol=RTOL, atol=0.0)
