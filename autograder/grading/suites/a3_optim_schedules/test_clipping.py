@@ -14,7 +14,13 @@ import math
 import pytest
 import torch
 
-from autograder.grading.checks import check_close, check_scalar, check_tensor
+from autograder.grading.checks import (
+    calling,
+    check_close,
+    check_scalar,
+    check_tensor,
+    describe_call,
+)
 
 SHAPES = [(3, 4), (5,), (2, 2, 3)]
 
@@ -40,9 +46,8 @@ def _torch_clip(grads: list[torch.Tensor], max_norm: float,
 def _clip(student, grads: list[torch.Tensor], max_norm: float, norm_type: float | None = None,
           check_norm: bool = True, check_grads: bool = True) -> None:
     kwargs = {} if norm_type is None else {"norm_type": norm_type}
-    label = f"clip_grad_norm(grads, max_norm={max_norm}" + (
-        f", norm_type={norm_type})" if kwargs else ")")
-    info = student.call("clip_grad_norm", grads, max_norm, **kwargs)
+    label = describe_call("clip_grad_norm", (grads, max_norm), kwargs, ("grads", "max_norm"))
+    info = calling(label, student.call, "clip_grad_norm", grads, max_norm, **kwargs)
     total, clipped = _torch_clip(grads, max_norm, 2.0 if norm_type is None else norm_type)
     rtol = 1e-9 if grads[0].dtype == torch.float64 else 1e-5
     if check_norm:
@@ -71,13 +76,14 @@ def test_clip_grad_norm_returns_the_total_norm_before_clipping(student, device):
                  rtol=0, atol=0)  # an empty list has total norm 0
 
 
-@pytest.mark.points(3, part="clip_grad_norm")
+@pytest.mark.points(2.5, part="clip_grad_norm")
 def test_clip_grad_norm_scales_the_gradients_in_place_to_max_norm(student, device):
     for max_norm, seed in [(1.0, 1), (5.0, 2)]:
         _clip(student, _grads(device, seed=seed), max_norm, check_norm=False)
+    _clip(student, _grads(device, seed=10)[:1], 1.0, check_norm=False)  # a list of one
 
 
-@pytest.mark.points(2, part="clip_grad_norm")
+@pytest.mark.points(1.5, part="clip_grad_norm")
 def test_clip_grad_norm_leaves_gradients_below_max_norm_unchanged(student, device):
     _clip(student, _grads(device, seed=3), 1e3)
     grads = _grads(device, scale=0.01, seed=4)
@@ -107,3 +113,34 @@ def test_clip_grad_norm_uses_one_norm_over_all_gradients_together(student, devic
 @pytest.mark.points(1, part="clip_grad_norm")
 def test_clip_grad_norm_float32_keeps_dtype_and_device(student, device):
     _clip(student, _grads(device, torch.float32, seed=9), 1.0)
+
+
+@pytest.mark.points(1, part="clip_grad_norm")
+def test_clip_grad_norm_of_tiny_gradients_scales_by_max_norm_over_total_plus_at_most_1e_6(
+        student, device):
+    """Near torch's 1e-6 the convention shows: torch scales by max_norm / (total + 1e-6), code
+    without the 1e-6 by max_norm / total; any factor between the two is accepted (one factor
+    for every gradient, positive: the gradients keep their direction)."""
+    for total in (5e-7, 2e-6, 1e-5):
+        grads = _grads(device, seed=11)
+        norm = math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
+        grads = [g * (total / norm) for g in grads]
+        max_norm = total / 4
+        label = describe_call("clip_grad_norm", (grads, max_norm), {}, ("grads", "max_norm"))
+        info = calling(label, student.call, "clip_grad_norm", grads, max_norm)
+        after = info.args_after[0]
+        if not isinstance(after, list | tuple) or len(after) != len(grads):
+            raise AssertionError(f"{label} should keep the list of gradients")
+        low, high = max_norm / (total + 1e-6), max_norm / total
+        for index, (got, grad) in enumerate(zip(after, grads, strict=True)):
+            what = f"gradient {index} after {label} (total norm {total:g})"
+            check_tensor(got, what, shape=grad.shape)
+            ratio = got.detach().to("cpu", torch.float64) / grad.to("cpu", torch.float64)
+            bad = ~((ratio >= low * (1 - 1e-9)) & (ratio <= high * (1 + 1e-9)))  # nan: bad
+            if bool(bad.any()):
+                worst = float(ratio[bad].reshape(-1)[0])
+                raise AssertionError(
+                    f"{what} is the input times {worst:.6g}; expected one factor between "
+                    f"max_norm / (total + 1e-6) = {low:.6g} (torch) and max_norm / total = "
+                    f"{high:.6g}"
+                )
