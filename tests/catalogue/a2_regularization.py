@@ -624,6 +624,60 @@ ENTRIES += [
               picked = log_p.gather(1, target[:, None]).squeeze(1)
               return (-(1 - eps) * picked - eps * log_p.mean(dim=1)).mean()
           """),
+    # ------------------------------------------------------------------ wrong: from mutants
+    wrong(A, "mixup", "a2-mixup-default-alpha-from-the-paper",
+          "default alpha=0.2, the mixup paper's ImageNet setting, where the contract's default "
+          "is 1.0: right whenever alpha is passed",
+          _mixup("""
+          def mixup(x, y, num_classes, alpha=0.2, generator=None):
+              lam = _sample_beta(alpha, generator)
+              device = generator.device if generator is not None else x.device
+              perm = torch.randperm(x.shape[0], generator=generator, device=device).to(x.device)
+              onehot = _one_hot(y, num_classes, x.dtype).to(x.device)
+              return (lam * x + (1 - lam) * x[perm], lam * onehot + (1 - lam) * onehot[perm],
+                      lam)
+          """)),
+    wrong(A, "cutmix", "a2-cutmix-box-sides-without-the-square-root",
+          "box sides int(H * (1 - lam)) and int(W * (1 - lam)): the box covers about "
+          "(1 - lam)^2 of the image; lam is still recomputed as the kept area",
+          """
+          def cutmix(x, y, num_classes, alpha=1.0, generator=None):
+              if x.dim() != 4:
+                  raise ValueError("cutmix expects (N, C, H, W)")
+              n, _, h, w = x.shape
+              lam = _sample_beta(alpha, generator)
+              device = generator.device if generator is not None else x.device
+              perm = torch.randperm(n, generator=generator, device=device).to(x.device)
+              cut_h, cut_w = int(h * (1 - lam)), int(w * (1 - lam))
+              cy = int(torch.randint(h, (), generator=generator, device=device))
+              cx = int(torch.randint(w, (), generator=generator, device=device))
+              top, left = max(cy - cut_h // 2, 0), max(cx - cut_w // 2, 0)
+              bottom, right = min(cy - cut_h // 2 + cut_h, h), min(cx - cut_w // 2 + cut_w, w)
+              out = x.clone()
+              out[:, :, top:bottom, left:right] = x[perm][:, :, top:bottom, left:right]
+              lam = 1 - (bottom - top) * (right - left) / (h * w)
+              onehot = _one_hot(y, num_classes, x.dtype).to(x.device)
+              return out, lam * onehot + (1 - lam) * onehot[perm], lam
+          """),
+    wrong(A, "cutout", "a2-cutout-random-point-is-the-corner",
+          "the uniform point is the square's top-left corner (rows c .. c + size - 1, clipped), "
+          "not its centre: near the bottom border only a sliver of the square is left",
+          """
+          def cutout(x, size, generator=None):
+              if x.dim() not in (3, 4):
+                  raise ValueError("cutout expects (N, C, H, W) or (C, H, W)")
+              if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                  raise ValueError("size must be a non-negative integer")
+              images = x.unsqueeze(0) if x.dim() == 3 else x
+              out = images.clone()
+              _, _, h, w = images.shape
+              device = generator.device if generator is not None else x.device
+              for i in range(images.shape[0]):
+                  top = int(torch.randint(h, (), generator=generator, device=device))
+                  left = int(torch.randint(w, (), generator=generator, device=device))
+                  out[i, :, top:top + size, left:left + size] = 0
+              return out.squeeze(0) if x.dim() == 3 else out
+          """),
     # ------------------------------------------------------------------ correct
     correct(A, "dropout", "a2-ok-dropout-bernoulli-keep-mask",
             "torch.bernoulli of the keep probability with the generator, then x * mask / (1 - p)",

@@ -691,6 +691,45 @@ ENTRIES += [
               state.update(step=t, exp_avg=m, exp_avg_sq=v)
               return w - lr * (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps), state
           """),
+    # ------------------------------------------------------------------ wrong: from mutants
+    wrong(A, "adam", "a3-adam-rejects-a-zero-learning-rate",
+          "raises ValueError for lr <= 0 (\"the learning rate must be positive\"), but lr = 0 "
+          "is valid in torch and is what warmup's default start_factor gives at t = 0",
+          """
+          def adam(w, dw, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                   decoupled=False):
+              b1, b2 = betas
+              if lr <= 0 or eps < 0 or weight_decay < 0 or not (0 <= b1 < 1 and 0 <= b2 < 1):
+                  raise ValueError("the learning rate must be positive")
+              state = dict(state or {})
+              t = state.get("step", 0) + 1
+              g = dw
+              if weight_decay:
+                  if decoupled:
+                      w = w * (1 - lr * weight_decay)
+                  else:
+                      g = dw + weight_decay * w
+              m = b1 * state.get("exp_avg", torch.zeros_like(w)) + (1 - b1) * g
+              v = b2 * state.get("exp_avg_sq", torch.zeros_like(w)) + (1 - b2) * g * g
+              state.update(step=t, exp_avg=m, exp_avg_sq=v)
+              return w - lr * (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps), state
+          """),
+    wrong(A, "clip_grad_norm", "a3-clip-subtracts-the-epsilon",
+          "max_norm / (total - 1e-6): the same as torch for large norms, but below 1e-6 the "
+          "factor turns negative and flips the gradients",
+          """
+          def clip_grad_norm(grads, max_norm, norm_type=2.0):
+              grads = [grads] if isinstance(grads, torch.Tensor) else list(grads)
+              if not grads:
+                  return torch.tensor(0.0)
+              norms = torch.stack([torch.linalg.vector_norm(g, norm_type) for g in grads])
+              total = torch.linalg.vector_norm(norms, norm_type)
+              scale = torch.clamp(max_norm / (total - 1e-6), max=1.0)
+              with torch.no_grad():
+                  for g in grads:
+                      g.mul_(scale)
+              return total
+          """),
     # ------------------------------------------------------------------ correct
     correct(A, "sgd_momentum", "a3-ok-sgd-rebinds-keys-of-the-received-dict",
             "stores NEW tensors under the keys of the dict it received and returns that dict: "
@@ -774,6 +813,22 @@ ENTRIES += [
                 state["square_avg"] = v
                 state["step"] = state.get("step", 0) + 1
                 return w - lr * dw / (torch.sqrt(v) + eps), state
+            """),
+    correct(A, "clip_grad_norm", "a3-ok-clip-without-torchs-epsilon",
+            "min(1, max_norm / total) without torch's 1e-6 (guarded at total 0): a factor at "
+            "most 1e-6 / total relative above torch's, which the suite accepts",
+            """
+            def clip_grad_norm(grads, max_norm, norm_type=2.0):
+                grads = [grads] if isinstance(grads, torch.Tensor) else list(grads)
+                if not grads:
+                    return torch.tensor(0.0)
+                norms = torch.stack([torch.linalg.vector_norm(g, norm_type) for g in grads])
+                total = torch.linalg.vector_norm(norms, norm_type)
+                if float(total) > max_norm:
+                    with torch.no_grad():
+                        for g in grads:
+                            g.mul_(max_norm / total)
+                return total
             """),
     correct(A, "clip_grad_norm", "a3-ok-clip-flattened-concatenation",
             "the total norm of the concatenated flattened gradients (the same p-norm)",
