@@ -220,6 +220,66 @@ def test_imports_of_forbidden_modules_in_an_answer_cell_are_recorded():
         box.close()
 
 
+# Routes to a forbidden function's implementation that neither the static check nor the public
+# wrappers see: the implementation guard (a torch function mode) refuses them at dispatch.
+LAUNDERED = '''
+import functools
+import operator
+
+NAME = "sig" + "moid"
+
+def c_function(x):  # the C function under torch._C, reached without getattr
+    return operator.attrgetter("_C._VariableFunctions." + NAME)(torch)(x)
+
+def operator_packet(x):
+    return operator.attrgetter("ops.aten." + NAME)(torch)(x)
+
+def base_class_method(x):
+    return operator.attrgetter("_C.TensorBase." + NAME)(torch)(x)
+
+def through_vmap(x):  # library code calls what the student hands it
+    return torch.vmap(operator.attrgetter(NAME)(torch))(x)
+
+def through_func_vmap_of_a_partial(x):
+    return torch.func.vmap(functools.partial(object.__getattribute__(torch, NAME)))(x)
+
+def through_a_module_dict(x):
+    return torch.vmap(torch.__dict__[NAME])(x)
+
+def own_function_in_vmap(x):  # allowed: the student's own formula, vectorised by torch
+    return torch.vmap(lambda v: 1 / (1 + torch.exp(-v)))(x)
+'''
+
+
+@pytest.fixture(scope="module")
+def laundering_box():
+    box = Sandbox([("imports", "import torch"), ("code", LAUNDERED)], forbidden=A1.forbidden,
+                  tensor_methods=A1.forbidden_tensor_methods, limits=Limits(call_timeout=10))
+    box.start()
+    yield box
+    box.close()
+
+
+@pytest.mark.parametrize("function, name", [
+    ("c_function", "torch.sigmoid"),
+    ("operator_packet", "torch.ops.aten.sigmoid"),
+    ("base_class_method", "Tensor.sigmoid"),
+    ("through_vmap", "torch.sigmoid"),
+    ("through_func_vmap_of_a_partial", "torch.sigmoid"),
+    ("through_a_module_dict", "torch.sigmoid"),
+])
+def test_a_forbidden_function_reached_by_any_route_is_refused(laundering_box, function, name):
+    with pytest.raises(ForbiddenCall) as caught:
+        laundering_box.call(function, (torch.randn(3),))
+    assert caught.value.name == name
+
+
+def test_library_code_may_call_the_students_own_functions(laundering_box):
+    x = torch.randn(6, dtype=torch.float64)
+    value = laundering_box.call("own_function_in_vmap", (x,)).value
+    assert torch.allclose(value, 1 / (1 + torch.exp(-x)))
+
+
 def test_student_errors_are_not_mistaken_for_forbidden_calls(a1_box):
     with pytest.raises(StudentError, match="TypeError"):
         a1_box.call("allowed", ("not a tensor",))

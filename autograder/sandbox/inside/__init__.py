@@ -12,4 +12,5 @@ transport, the framing, the limits), so each exists once.
 
 # Imported by boot.py, in this order, before isolation.
 MODULES = ("limits", "framing", "syscalls", "seccomp", "landlock", "transport", "runtime_guard",
+           "implementation_guard",
            "audit", "confine", "child", "zygote")

@@ -151,7 +151,8 @@ class Child(Confinement):
     def guarded(self, action: Any) -> dict[str, Any]:
         self.guard.hits.clear()
         try:
-            value = action()
+            with self.implementation_guard:
+                value = action()
         except BaseException as error:  # student code: SystemExit and KeyboardInterrupt too
             return self.error_reply(error)
         if self.guard.hits:
@@ -172,7 +173,8 @@ class Child(Confinement):
         for node in tree.body:
             module = ast.Module(body=[node], type_ignores=[])
             try:
-                exec(compile(module, filename, "exec"), self.namespace)
+                with self.implementation_guard:
+                    exec(compile(module, filename, "exec"), self.namespace)
             except BaseException as error:  # SystemExit at import included
                 errors.append({"line": node.lineno, "type": type(error).__name__,
                                "message": _safe_str(error)[:500]})
@@ -200,7 +202,8 @@ class Child(Confinement):
         versions = [_version(t) for _, t in owners]
         self.guard.hits.clear()
         try:
-            value = target(*args, **kwargs)
+            with self.implementation_guard:
+                value = target(*args, **kwargs)
         except BaseException as error:  # SystemExit, KeyboardInterrupt included
             reply = self.error_reply(error)
             reply["where"] = where

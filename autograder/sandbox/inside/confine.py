@@ -18,7 +18,7 @@ import sys
 import types
 from typing import Any
 
-from . import landlock, runtime_guard
+from . import implementation_guard, landlock, runtime_guard
 from .audit import install_audit_hook
 from .framing import write_all
 from .limits import Limits
@@ -304,6 +304,12 @@ class Confinement:
             assignment["forbidden"], assignment["tensor_methods"], self.is_student_frame,
             student_builtins, assignment.get("tampering", ()))
         self.layers.append(f"runtime guard on {self.guard.wrapped} forbidden callables")
+        forbidden = tuple(assignment["forbidden"])
+        self.implementation_guard = implementation_guard.implementation_guard(
+            lambda name: name if runtime_guard.is_forbidden(name, forbidden) else None,
+            assignment["tensor_methods"], self.is_student_frame, self.guard.hit)
+        self.layers.append("implementation guard: torch functions refused at dispatch "
+                           "however student code reached them")
         if self.config.get("audit", True):
             install_audit_hook(self.config["protected"], self.workdir)
             self.layers.append("audit hook: no sockets, no new processes, no reads of the "

@@ -27,6 +27,7 @@ import sys
 import traceback
 from typing import Any
 
+from . import implementation_guard
 from .child import Child
 from .framing import recv_json, send_json
 from .syscalls import (
@@ -194,6 +195,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
+    implementation_guard.prepare()
     for name in ("tokenize", "traceback", "linecache", "faulthandler", "resource", "math",
                  "random", "functools", "itertools", "collections", "dataclasses", "typing",
                  "numbers", "statistics", "operator"):
