@@ -76,7 +76,14 @@ TAMPERING_NAMES = (
     "threading", "_thread", "concurrent", "multiprocessing", "asyncio", "gc", "inspect",
     "ctypes", "sys.settrace", "sys.setprofile", "sys.monitoring", "sys._getframe",
     "sys.modules",
+    # attribute access by a computed name at C level, past the students' guarded getattr
+    "operator.attrgetter", "operator.methodcaller",
+    # unpicklers look up and call any global by name
+    "pickle", "_pickle", "copyreg", "shelve",
 )
+# Modules student code may not import at all: the real builtins module's getattr is not the
+# students' guarded one (their namespace has its own copy of the built-ins).
+REFUSED_MODULES = ("builtins",)
 _ALWAYS_FORBIDDEN = (
     "nntrain", "torch._C", "torch._refs", "torch._decomp", "torch._prims", "torch._VF",
     "torch.ops", "torch._ops", "torch.library", "torch.overrides", "torch.utils._python_dispatch",
@@ -87,7 +94,7 @@ TAMPERING_ATTRIBUTES = ("__wrapped__", "__closure__", "__code__", "__globals__",
                         "__builtins__", "__self__", "__func__", "__mro__", "__bases__",
                         "__base__", "__subclasses__", "mro", "f_back", "f_globals", "f_locals",
                         "f_builtins", "gi_frame", "cr_frame", "ag_frame", "tb_frame",
-                        "tb_next")
+                        "tb_next", "__getattribute__", "__dict__")
 
 A1 = Assignment(
     name="a1_activations_init",

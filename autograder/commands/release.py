@@ -159,7 +159,9 @@ def grading_markdown(assignment: Assignment, manual_points: list[tuple[str, int]
         " (another name, `getattr`, `torch._C`, `torch.ops`, `torch._VF`); code built while"
         " the notebook runs (`exec`, `eval`, `compile`, `types.FunctionType`, `marshal`); and"
         " the tools that get around this check (`gc`, `inspect`, `ctypes`, threads and process"
-        " pools, `sys.modules`, frames, closures, `__wrapped__`). A function that uses one"
+        " pools, `sys.modules`, frames, closures, `__wrapped__`, `__dict__`,"
+        " `__getattribute__`, `operator.attrgetter`, `pickle`, the `builtins` module)."
+        " A function that uses one"
         " scores 0, and one of these tools used outside every function scores 0 for the whole"
         " notebook.",
     ]

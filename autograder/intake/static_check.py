@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from autograder.sandbox.inside.runtime_guard import is_forbidden
-from autograder.spec import TAMPERING_ATTRIBUTES, TAMPERING_NAMES
+from autograder.spec import REFUSED_MODULES, TAMPERING_ATTRIBUTES, TAMPERING_NAMES
 
 
 # ============================================================================ static check
@@ -45,7 +45,8 @@ class StaticReport:
     @property
     def tampering(self) -> list[Finding]:
         """Loose uses that can switch the runtime guard off (they cost every part)."""
-        return [f for f in self.loose if f.name.startswith(("the attribute ", "the name "))
+        return [f for f in self.loose
+                if f.name.startswith(("the attribute ", "the name ", "the module "))
                 or is_forbidden(f.name, TAMPERING_NAMES)]
 
     def uses(self, name: str) -> list[tuple[Finding, list[str]]]:
@@ -149,12 +150,21 @@ class _UseCollector(ast.NodeVisitor):
             return True
         return False
 
+    def _refused_module(self, module: str | None, node: ast.AST) -> bool:
+        if module and module.split(".")[0] in REFUSED_MODULES:  # import builtins
+            self.hits.append((f"the module {module.split('.')[0]}", getattr(node, "lineno", 0)))
+            return True
+        return False
+
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            self._check(alias.name, node)
+            if not self._refused_module(alias.name, node):
+                self._check(alias.name, node)
         self.local_aliases.update(_import_bindings(node))
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level == 0 and self._refused_module(node.module, node):
+            return
         if node.level == 0 and node.module and not self._check(node.module, node):
             for alias in node.names:
                 self._check(f"{node.module}.{alias.name}", node)
@@ -188,6 +198,10 @@ class _UseCollector(ast.NodeVisitor):
         if self._check(self.resolver.dotted(node, self.local_aliases), node):
             return
         func = self.resolver.dotted(node.func, self.local_aliases)
+        if (func in ("builtins.__import__", "importlib.import_module") and node.args
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+                and self._refused_module(node.args[0].value, node)):
+            return
         if (func in ("builtins.getattr", "builtins.setattr", "builtins.delattr")
                 and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
                 and node.args[1].value in TAMPERING_ATTRIBUTES):

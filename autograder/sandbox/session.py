@@ -35,7 +35,7 @@ from autograder.sandbox.inside.limits import Limits
 from autograder.sandbox.inside.transport import TransportError
 from autograder.sandbox.process import ChildProcess, Dead, Timeout
 from autograder.sandbox.zygote import Zygote
-from autograder.spec import TAMPERING_ATTRIBUTES
+from autograder.spec import REFUSED_MODULES, TAMPERING_ATTRIBUTES
 
 
 @dataclass
@@ -81,7 +81,8 @@ class Sandbox:
         self.request_template = {
             "limits": self.limits.to_wire(),
             "assignment": {"forbidden": list(forbidden), "tensor_methods": list(tensor_methods),
-                           "tampering": list(TAMPERING_ATTRIBUTES)},
+                           "tampering": list(TAMPERING_ATTRIBUTES),
+                           "refused_modules": list(REFUSED_MODULES)},
             "hide": [str(Path(p).resolve()) for p in hide],
         }
         self.child: ChildProcess | None = None

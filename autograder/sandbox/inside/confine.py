@@ -302,7 +302,8 @@ class Confinement:
         assignment = self.request["assignment"]
         self.guard = guards.install_runtime_guard(
             assignment["forbidden"], assignment["tensor_methods"], self.is_student_frame,
-            student_builtins, assignment.get("tampering", ()))
+            student_builtins, assignment.get("tampering", ()),
+            assignment.get("refused_modules", ()))
         self.layers.append(f"runtime guard on {self.guard.wrapped} forbidden callables")
         forbidden = tuple(assignment["forbidden"])
         self.implementation_guard = implementation_guard.implementation_guard(

@@ -202,10 +202,25 @@ def _guard_getattr(guard: RuntimeGuard, student_builtins: dict[str, Any],
     student_builtins["getattr"] = guarded_getattr
 
 
+def _guard_vars(guard: RuntimeGuard, student_builtins: dict[str, Any]) -> None:
+    """The students' ``vars``: not of a module (its ``__dict__`` holds the module's
+    ``__builtins__``, the interpreter's own getattr among them); their own objects are fine."""
+    real_vars = builtins.vars
+
+    def guarded_vars(*obj: Any) -> Any:
+        if obj and isinstance(obj[0], types.ModuleType) \
+                and guard.is_student_frame(sys._getframe(1)):
+            raise guard.hit("the attribute __dict__")
+        return real_vars(*obj) if obj else sys._getframe(1).f_locals
+
+    student_builtins["vars"] = guarded_vars
+
+
 def install_runtime_guard(forbidden: Sequence[str], tensor_methods: Sequence[str],
                           is_student_frame: Callable[[types.FrameType], bool],
                           student_builtins: dict[str, Any],
-                          tampering: Sequence[str] = ()) -> RuntimeGuard:
+                          tampering: Sequence[str] = (),
+                          refused_modules: Sequence[str] = ()) -> RuntimeGuard:
     """Wrap the forbidden callables reachable in this process (call once, in the child).
 
     Private modules (a component starting with "_", e.g. ``torch._C``) are left to
@@ -228,6 +243,10 @@ def install_runtime_guard(forbidden: Sequence[str], tensor_methods: Sequence[str
     for dotted, obj in resolved:
         if obj is None:
             continue
+        if not isinstance(obj, types.ModuleType):
+            # A computed getattr may not return it either: a C type whose __init__ cannot be
+            # guarded (operator.attrgetter, types.FunctionType) is refused only there.
+            guard.block(obj, dotted)
         if isinstance(obj, types.ModuleType):
             modules = sorted((name, module) for name, module in list(sys.modules.items())
                              if module is not None and (name == obj.__name__
@@ -253,11 +272,15 @@ def install_runtime_guard(forbidden: Sequence[str], tensor_methods: Sequence[str
         if is_forbidden(f"builtins.{name}", forbidden):  # the students' copy of builtins too
             student_builtins[name] = getattr(builtins, name)
     _guard_getattr(guard, student_builtins, frozenset(tampering))
+    _guard_vars(guard, student_builtins)
 
     real_import = builtins.__import__
+    refused = frozenset(refused_modules)
 
     def guarded_import(name: str, globals: Any = None, locals: Any = None,
                        fromlist: Sequence[str] | None = (), level: int = 0) -> Any:
+        if level == 0 and name.split(".")[0] in refused:  # in every cell, the imports cell too
+            raise guard.hit(f"the module {name.split('.')[0]}")
         if guard.block_imports and level == 0:
             targets = [name, *(f"{name}.{item}" for item in (fromlist or ()) if item != "*")]
             for target in targets:
@@ -270,6 +293,8 @@ def install_runtime_guard(forbidden: Sequence[str], tensor_methods: Sequence[str
     real_import_module = importlib.import_module
 
     def guarded_import_module(name: str, package: str | None = None) -> Any:
+        if name.split(".")[0] in refused and guard.caller_is_student():
+            raise guard.hit(f"the module {name.split('.')[0]}")
         if (guard.block_imports and guard.caller_is_student()
                 and is_forbidden(name, guard.forbidden)):
             raise guard.hit(name)
