@@ -294,6 +294,50 @@ def test_library_code_may_call_the_students_own_functions(laundering_box):
     assert torch.allclose(value, 1 / (1 + torch.exp(-x)))
 
 
+# Library code that reads an attribute by a name the student chooses (string.Formatter) hands
+# over the original behind a guard wrapper; torch work done inside it is still refused.
+UNWRAPPED = '''
+import string
+
+FIELD = string.Formatter().get_field
+
+def fetch(obj, path):
+    return FIELD("0." + path, [obj], {})[0]
+
+def formatter_unwrapped_clip(grad):
+    wrapper = fetch(torch, "nn.utils.clip_grad" + "_norm_")
+    raw = fetch(wrapper, "__clo" + "sure__")[0].cell_contents
+    p = torch.zeros_like(grad, requires_grad=True)
+    p.grad = grad.clone()
+    return raw([p], 1.0)
+
+def raw_functional_sgd(grad):
+    wrapper = fetch(torch, "optim._functional.s" + "gd")
+    raw = [c.cell_contents for c in fetch(wrapper, "__clo" + "sure__")
+           if callable(c.cell_contents)][0]
+    p = torch.zeros_like(grad)
+    raw([p], [grad.clone()], [None], weight_decay=0.0, momentum=0.0, lr=0.1, dampening=0.0,
+        nesterov=False, maximize=False)
+    return p
+'''
+
+
+@pytest.mark.parametrize("function, name", [
+    ("formatter_unwrapped_clip", "torch.nn.utils.clip_grad_norm_"),
+    ("raw_functional_sgd", "torch.optim._functional.sgd"),
+])
+def test_torch_work_inside_an_unwrapped_forbidden_function_is_refused(function, name):
+    box = Sandbox([("imports", "import torch"), ("code", UNWRAPPED)], forbidden=A3.forbidden,
+                  tensor_methods=A3.forbidden_tensor_methods, limits=Limits(call_timeout=10))
+    try:
+        box.start()
+        with pytest.raises(ForbiddenCall) as caught:
+            box.call(function, (torch.randn(5),))
+        assert caught.value.name == name
+    finally:
+        box.close()
+
+
 def test_student_errors_are_not_mistaken_for_forbidden_calls(a1_box):
     with pytest.raises(StudentError, match="TypeError"):
         a1_box.call("allowed", ("not a tensor",))

@@ -45,8 +45,13 @@ def _is_dispatch(frame: types.FrameType) -> bool:
 
 def implementation_guard(forbidden_name: Callable[[str], str | None],
                          tensor_methods: Sequence[str], is_student_frame: Callable[[Any], bool],
-                         hit: Callable[[str], BaseException]) -> Any:
-    """The mode (enter it with ``with``) for one child's forbidden names and student test."""
+                         hit: Callable[[str], BaseException],
+                         codes: dict[Any, tuple[str, Any]] | None = None) -> Any:
+    """The mode (enter it with ``with``) for one child's forbidden names and student test.
+
+    ``codes`` maps the code of each forbidden Python function or method to its name and the
+    function (``RuntimeGuard.codes``): torch work done inside one of them is refused when
+    student code called it, directly or by handing it to library code."""
     from torch.overrides import TorchFunctionMode, resolve_name
 
     class ImplementationGuard(TorchFunctionMode):
@@ -54,8 +59,10 @@ def implementation_guard(forbidden_name: Callable[[str], str | None],
 
         def __init__(self, forbidden_name: Callable[[str], str | None],
                      tensor_methods: Sequence[str], is_student_frame: Callable[[Any], bool],
-                     hit: Callable[[str], BaseException]) -> None:
+                     hit: Callable[[str], BaseException],
+                     codes: dict[Any, tuple[str, Any]]) -> None:
             super().__init__()
+            self._codes = codes
             self._forbidden_name = forbidden_name
             self._tensor_methods = frozenset(tensor_methods)
             self._is_student_frame = is_student_frame
@@ -88,10 +95,38 @@ def implementation_guard(forbidden_name: Callable[[str], str | None],
         def __torch_function__(self, func: Any, types: Any, args: Sequence[Any] = (),
                                kwargs: dict[str, Any] | None = None) -> Any:
             name = self.forbidden(func)
-            if name is not None and self._called_for_student(func, _unwrapped(func),
-                                                             sys._getframe(1)):
+            caller = sys._getframe(1)
+            if name is not None and self._called_for_student(func, _unwrapped(func), caller):
                 raise self._hit(name)
+            inside = self._inside_forbidden(caller) if self._codes else None
+            if inside is not None:
+                raise self._hit(inside)
             return func(*args, **(kwargs or {}))
+
+        def _inside_forbidden(self, frame: types.FrameType | None) -> str | None:
+            """The forbidden Python function this torch call runs inside, when student code
+            called that function (directly, or by handing it to library code), else None."""
+            library = []
+            while frame is not None and not self._is_student_frame(frame):
+                if len(library) >= _MAX_FRAMES:
+                    return None
+                library.append(frame)
+                frame = frame.f_back
+            if frame is None:
+                return None  # no student call on the stack: the grader's own work
+            for index, lib in enumerate(library):
+                entry = self._codes.get(lib.f_code)
+                if entry is None:
+                    continue
+                name, function = entry
+                above = library[index + 1:]
+                if not above:
+                    return name  # student code called the forbidden function itself
+                if any(_holds(value, function) for upper in above
+                       if upper.f_code.co_filename not in _OWN_FILES
+                       for value in upper.f_locals.values()):
+                    return name
+            return None
 
         def _called_for_student(self, func: Any, original: Any,
                                 frame: types.FrameType | None) -> bool:
@@ -117,7 +152,7 @@ def implementation_guard(forbidden_name: Callable[[str], str | None],
                        for lib in library if lib.f_code.co_filename not in _OWN_FILES
                        for value in lib.f_locals.values())
 
-    return ImplementationGuard(forbidden_name, tensor_methods, is_student_frame, hit)
+    return ImplementationGuard(forbidden_name, tensor_methods, is_student_frame, hit, codes or {})
 
 
 def prepare() -> None:

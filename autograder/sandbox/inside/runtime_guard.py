@@ -59,6 +59,18 @@ class RuntimeGuard:
     # the objects themselves are kept so that their ids stay theirs.
     blocked: dict[int, str] = field(default_factory=dict)
     kept: list[Any] = field(default_factory=list)
+    # The code of every forbidden Python function and method -> (name, function): the
+    # implementation guard refuses torch work done inside one that student code called.
+    codes: dict[types.CodeType, tuple[str, Any]] = field(default_factory=dict)
+
+    def record_code(self, function: Any, name: str) -> None:
+        if isinstance(function, staticmethod | classmethod):
+            function = function.__func__
+        elif isinstance(function, property):
+            function = function.fget
+        if isinstance(function, types.FunctionType) \
+                and not getattr(function, "__nntrain_guarded__", False):  # not our own wrappers
+            self.codes.setdefault(function.__code__, (name, function))
 
     def block(self, obj: Any, name: str) -> None:
         if obj is not None and id(obj) not in self.blocked:
@@ -119,10 +131,13 @@ def _guard_callable(guard: RuntimeGuard, fn: Callable[..., Any], name: str) -> C
     guarded.__nntrain_guarded__ = True  # type: ignore[attr-defined]
     guard.wrapped += 1
     guard.block(fn, name)
+    guard.record_code(fn, name)
     return guarded
 
 
 def _guard_class(guard: RuntimeGuard, cls: type, name: str) -> None:
+    for value in list(vars(cls).values()):
+        guard.record_code(value, name)
     init = cls.__init__
     if getattr(init, "__nntrain_guarded__", False):
         return
