@@ -546,4 +546,24 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
         g.copy_(p.grad)
     return total
 """}, lost=("clip_grad_norm",)),
+    Hostile("formatter_getattr", "string.Formatter reading attributes by a chosen name"
+            ", to unwrap a forbidden function's guard", {"clip_grad_norm": """
+{solution}
+import string
+FIELD = string.Formatter().get_field
+AG = lambda name: (lambda obj: FIELD("0." + name, [obj], {{}})[0])
+
+def clip_grad_norm(grads, max_norm, norm_type=2.0):
+    wrapper = AG("nn.utils.clip_grad" + "_norm_")(torch)
+    raw = AG("__clo" + "sure__")(wrapper)[0].cell_contents  # the original behind the guard
+    params = []
+    for g in grads:
+        p = torch.zeros_like(g, requires_grad=True)
+        p.grad = g.clone()
+        params.append(p)
+    total = raw(params, max_norm, norm_type)
+    for g, p in zip(grads, params):
+        g.copy_(p.grad)
+    return total
+"""}, lost=("clip_grad_norm",)),
 ]
