@@ -25,6 +25,30 @@ class Hostile:
     every_part_lost: bool = False  # guard tampering anywhere costs the whole notebook
 
 
+# Each fetches the original behind clip_grad_norm_'s guard wrapper through its closure, with a
+# prelude that defines AG(name)(obj) by a route past the students' guarded getattr.
+_UNWRAP_CLIP = '''
+def clip_grad_norm(grads, max_norm, norm_type=2.0):
+    wrapper = AG("nn.utils.clip_grad" + "_norm_")(torch)
+    raw = AG("__clo" + "sure__")(wrapper)[0].cell_contents  # the original behind the guard
+    params = []
+    for g in grads:
+        p = torch.zeros_like(g, requires_grad=True)
+        p.grad = g.clone()
+        params.append(p)
+    total = raw(params, max_norm, norm_type)
+    for g, p in zip(grads, params):
+        g.copy_(p.grad)
+    return total
+'''
+
+
+def _unwrapping(name: str, attack: str, prelude: str) -> Hostile:
+    code = "{solution}\n" + prelude.replace("{", "{{").replace("}", "}}") + _UNWRAP_CLIP
+    return Hostile(name, f"{attack}, to unwrap a forbidden function's guard",
+                   {"clip_grad_norm": code}, lost=("clip_grad_norm",))
+
+
 CASES = [
     Hostile("infinite_loop", "a graded function never returns", {"linear_scaling_rule": """
 {solution}
@@ -449,121 +473,37 @@ def linear_scaling_rule(base_lr, batch_size, base_batch_size=256):
 def cosine_lr(t, base_lr, total_steps, min_lr=0.0):
     return float("nan")
 """}, lost=("cosine_lr",)),
-    Hostile("computed_attrgetter", "operator.attrgetter fetched by a computed name (C-level access)"
-            ", to unwrap a forbidden function's guard", {"clip_grad_norm": """
-{solution}
+    _unwrapping("computed_attrgetter",
+                "operator.attrgetter fetched by a computed name (C-level access)", """
 import operator
 AG = getattr(operator, "attr" + "getter")
-
-def clip_grad_norm(grads, max_norm, norm_type=2.0):
-    wrapper = AG("nn.utils.clip_grad" + "_norm_")(torch)
-    raw = AG("__clo" + "sure__")(wrapper)[0].cell_contents  # the original behind the guard
-    params = []
-    for g in grads:
-        p = torch.zeros_like(g, requires_grad=True)
-        p.grad = g.clone()
-        params.append(p)
-    total = raw(params, max_norm, norm_type)
-    for g, p in zip(grads, params):
-        g.copy_(p.grad)
-    return total
-"""}, lost=("clip_grad_norm",)),
-    Hostile("real_builtins_getattr", "the interpreter's own getattr from the builtins module"
-            ", to unwrap a forbidden function's guard", {"clip_grad_norm": """
-{solution}
+"""),
+    _unwrapping("real_builtins_getattr",
+                "the interpreter's own getattr from the builtins module", """
 BI = __import__("built" + "ins")
 AG = lambda name: (lambda obj: BI.getattr(obj, name))
-
-def clip_grad_norm(grads, max_norm, norm_type=2.0):
-    wrapper = AG("nn.utils.clip_grad" + "_norm_")(torch)
-    raw = AG("__clo" + "sure__")(wrapper)[0].cell_contents  # the original behind the guard
-    params = []
-    for g in grads:
-        p = torch.zeros_like(g, requires_grad=True)
-        p.grad = g.clone()
-        params.append(p)
-    total = raw(params, max_norm, norm_type)
-    for g, p in zip(grads, params):
-        g.copy_(p.grad)
-    return total
-"""}, lost=("clip_grad_norm",)),
-    Hostile("module_vars_builtins", "a module's __builtins__ through vars()"
-            ", to unwrap a forbidden function's guard", {"clip_grad_norm": """
-{solution}
+"""),
+    _unwrapping("module_vars_builtins",
+                "a module's __builtins__ through vars()", """
 G = vars(torch)["__buil" + "tins__"]["getattr"]
 AG = lambda name: (lambda obj: G(obj, name))
-
-def clip_grad_norm(grads, max_norm, norm_type=2.0):
-    wrapper = AG("nn.utils.clip_grad" + "_norm_")(torch)
-    raw = AG("__clo" + "sure__")(wrapper)[0].cell_contents  # the original behind the guard
-    params = []
-    for g in grads:
-        p = torch.zeros_like(g, requires_grad=True)
-        p.grad = g.clone()
-        params.append(p)
-    total = raw(params, max_norm, norm_type)
-    for g, p in zip(grads, params):
-        g.copy_(p.grad)
-    return total
-"""}, lost=("clip_grad_norm",)),
-    Hostile("object_getattribute", "object.__getattribute__ fetched by a computed name"
-            ", to unwrap a forbidden function's guard", {"clip_grad_norm": """
-{solution}
+"""),
+    _unwrapping("object_getattribute",
+                "object.__getattribute__ fetched by a computed name", """
 GA = getattr(object, "__getattri" + "bute__")
 AG = lambda name: (lambda obj: GA(obj, name))
-
-def clip_grad_norm(grads, max_norm, norm_type=2.0):
-    wrapper = AG("nn.utils.clip_grad" + "_norm_")(torch)
-    raw = AG("__clo" + "sure__")(wrapper)[0].cell_contents  # the original behind the guard
-    params = []
-    for g in grads:
-        p = torch.zeros_like(g, requires_grad=True)
-        p.grad = g.clone()
-        params.append(p)
-    total = raw(params, max_norm, norm_type)
-    for g, p in zip(grads, params):
-        g.copy_(p.grad)
-    return total
-"""}, lost=("clip_grad_norm",)),
-    Hostile("unpickled_getattr", "an unpickler that looks up builtins.getattr by name"
-            ", to unwrap a forbidden function's guard", {"clip_grad_norm": """
-{solution}
+"""),
+    _unwrapping("unpickled_getattr",
+                "an unpickler that looks up builtins.getattr by name", """
 import importlib
 P = importlib.import_module("pic" + "kle")
 G = P.loads(b"cbuiltins\\ngetattr\\n.")
 AG = lambda name: (lambda obj: G(obj, name))
-
-def clip_grad_norm(grads, max_norm, norm_type=2.0):
-    wrapper = AG("nn.utils.clip_grad" + "_norm_")(torch)
-    raw = AG("__clo" + "sure__")(wrapper)[0].cell_contents  # the original behind the guard
-    params = []
-    for g in grads:
-        p = torch.zeros_like(g, requires_grad=True)
-        p.grad = g.clone()
-        params.append(p)
-    total = raw(params, max_norm, norm_type)
-    for g, p in zip(grads, params):
-        g.copy_(p.grad)
-    return total
-"""}, lost=("clip_grad_norm",)),
-    Hostile("formatter_getattr", "string.Formatter reading attributes by a chosen name"
-            ", to unwrap a forbidden function's guard", {"clip_grad_norm": """
-{solution}
+"""),
+    _unwrapping("formatter_getattr",
+                "string.Formatter reading attributes by a chosen name", """
 import string
 FIELD = string.Formatter().get_field
-AG = lambda name: (lambda obj: FIELD("0." + name, [obj], {{}})[0])
-
-def clip_grad_norm(grads, max_norm, norm_type=2.0):
-    wrapper = AG("nn.utils.clip_grad" + "_norm_")(torch)
-    raw = AG("__clo" + "sure__")(wrapper)[0].cell_contents  # the original behind the guard
-    params = []
-    for g in grads:
-        p = torch.zeros_like(g, requires_grad=True)
-        p.grad = g.clone()
-        params.append(p)
-    total = raw(params, max_norm, norm_type)
-    for g, p in zip(grads, params):
-        g.copy_(p.grad)
-    return total
-"""}, lost=("clip_grad_norm",)),
+AG = lambda name: (lambda obj: FIELD("0." + name, [obj], {})[0])
+"""),
 ]
