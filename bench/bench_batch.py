@@ -32,10 +32,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from process_tree import Measured, run_measured  # bench/ is sys.path[0] when run as a script
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from grader_helpers import make_submission  # noqa: E402
-from process_tree import Measured, run_measured  # noqa: E402
 
 ASSIGNMENT = "a1_activations_init"
 

@@ -36,10 +36,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from process_tree import Measured, run_measured  # bench/ is sys.path[0] when run as a script
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
-from process_tree import Measured, run_measured  # noqa: E402
 
 from autograder.grading.runner import run_suite  # noqa: E402
 from autograder.grading.session import SuiteSession  # noqa: E402
@@ -47,6 +48,7 @@ from autograder.intake.loader import load_submission  # noqa: E402
 from autograder.sandbox.handles import CallInfo  # noqa: E402
 from autograder.sandbox.handles import changed as _changed  # noqa: E402
 from autograder.sandbox.inside.limits import Limits  # noqa: E402
+from autograder.sandbox.process import session_cpu_s  # noqa: E402
 from autograder.sandbox.session import Sandbox  # noqa: E402
 from autograder.sandbox.zygote import Zygote  # noqa: E402
 from autograder.spec import ASSIGNMENTS, get_assignment, solution_path  # noqa: E402
@@ -81,20 +83,16 @@ class LocalStudent:
         return CallInfo(value, tuple(args), dict(kwargs), modified, returned, requires_grad)
 
 
-TICKS = os.sysconf("SC_CLK_TCK")
 _child_cpu: list[float] = []
 _original_close = Sandbox.close
 
 
 def _close_and_measure(self: Sandbox) -> None:
-    """Sandbox.close, after reading the child's CPU time (it is not our child: /proc it is)."""
+    """Sandbox.close, after reading the CPU time of the child's session (its processes are not
+    our children, so /proc it is: the same reading as the per-call CPU limit)."""
     child = self.child
     if child is not None and child.pid is not None:
-        try:
-            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            _child_cpu.append((int(fields[11]) + int(fields[12])) / TICKS)
-        except (OSError, IndexError, ValueError):
-            pass
+        _child_cpu.append(session_cpu_s(child.pid))
     _original_close(self)
 
 

@@ -47,10 +47,13 @@ def shown(value: float, rtol: float, most: int = 6) -> str:
     return f"{value:.{digits}g}"
 
 
-def _relative(value: float, expected: float) -> str:
+def how_far(value: float, expected: float, rtol: float, atol: float) -> str:
+    """How far ``value`` is from ``expected`` and how far it may be, for a check that allows
+    ``atol + rtol * |expected|``: relative to ``expected``, or absolute when it is 0."""
     if expected == 0:
-        return f"absolute error {abs(value):.2g}"
-    return f"relative error {abs(value - expected) / abs(expected):.2g}"
+        return f"absolute error {abs(value):.2g}, allowed {atol:.2g}"
+    return (f"relative error {abs(value - expected) / abs(expected):.2g}, allowed "
+            f"{rtol + atol / abs(expected):.2g}")
 
 
 def _arg(value: Any) -> str:
@@ -202,7 +205,7 @@ def check_number(actual: Any, expected: float, what: str, *, rtol: float = 1e-9,
         raise AssertionError(f"{what} is {value}, expected {shown(expected, rtol)}")
     if abs(value - expected) > atol + rtol * abs(expected):
         raise AssertionError(f"{what} is {shown(value, rtol)}, expected {shown(expected, rtol)}"
-                             f" ({_relative(value, expected)}, allowed {rtol:.2g})")
+                             f" ({how_far(value, expected, rtol, atol)})")
     return value
 
 
@@ -279,8 +282,7 @@ def check_scalar(actual: Any, expected: float, call: str, *, rtol: float = 1e-9,
         raise AssertionError(f"{call} returned {value}, expected {shown(expected, rtol)}")
     if abs(value - expected) > atol + rtol * abs(expected):
         raise AssertionError(f"{call} returned {shown(value, rtol)}, expected "
-                             f"{shown(expected, rtol)} ({_relative(value, expected)}, "
-                             f"allowed {rtol:.2g})")
+                             f"{shown(expected, rtol)} ({how_far(value, expected, rtol, atol)})")
     return value
 
 

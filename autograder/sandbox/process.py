@@ -89,10 +89,6 @@ class CpuBudget:
         self.baseline: float | None = None
         self.credit = 0.0  # CPU assumed used before the baseline was read
 
-    def next_check(self) -> float:
-        """Seconds to wait before :meth:`exceeded` should be asked again."""
-        return self.POLL_S
-
     def exceeded(self) -> bool:
         used = session_cpu_s(self.session)
         if self.baseline is None:
@@ -179,7 +175,9 @@ class ChildProcess:
             timeout = None if deadline is None else deadline - time.monotonic()
             if timeout is not None and timeout <= 0:
                 raise Timeout("wall")
-            wait = timeout if cpu is None else min(cpu.next_check(), timeout or cpu.POLL_S)
+            wait = timeout  # with a CPU budget: wake up every POLL_S to read the CPU used
+            if cpu is not None:
+                wait = cpu.POLL_S if timeout is None else min(cpu.POLL_S, timeout)
             ready, _, _ = select.select([self.res_r], [], [], wait)
             if not ready:
                 if cpu is not None and cpu.exceeded():

@@ -225,7 +225,8 @@ class Sandbox:
                     limit = "the submission's time budget"
                 else:
                     limit = (f"the limit of {self.limits.call_wall_s:g} s of wall-clock time "
-                             "per call (it waited rather than computed)")
+                             "per call (before its CPU-time limit: it was waiting, or the "
+                             "machine was overloaded)")
                 raise StudentTimeout(f"{where} did not finish within {limit}") from None
             except Dead:
                 self.used += time.monotonic() - started

@@ -305,11 +305,8 @@ class Confinement:
             student_builtins, assignment.get("tampering", ()),
             assignment.get("refused_modules", ()))
         self.layers.append(f"runtime guard on {self.guard.wrapped} forbidden callables")
-        forbidden = tuple(assignment["forbidden"])
         self.implementation_guard = implementation_guard.implementation_guard(
-            lambda name: name if runtime_guard.is_forbidden(name, forbidden) else None,
-            assignment["tensor_methods"], self.is_student_frame, self.guard.hit,
-            self.guard.codes)
+            self.guard, assignment["tensor_methods"])
         self.layers.append("implementation guard: torch functions refused at dispatch "
                            "however student code reached them")
         if self.config.get("audit", True):

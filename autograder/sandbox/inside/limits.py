@@ -37,8 +37,8 @@ class Limits:
 
     call_timeout: float = _knob(
         5.0, "CPU-time limit of one call of student code (and of one cell while loading), "
-        "counted over every process of the sandbox; a call may also wait at most "
-        "WALL_FACTOR times as long in wall-clock time",
+        "counted over every process of the sandbox; a call may also take at most "
+        f"{WALL_FACTOR:g} times as long in wall-clock time",
         flag="--timeout", metavar="SECONDS", minimum=0.01)
     total_timeout: float = _knob(
         300.0, "wall-clock budget of all calls of one submission",

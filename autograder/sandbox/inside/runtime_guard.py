@@ -62,6 +62,8 @@ class RuntimeGuard:
     # The code of every forbidden Python function and method -> (name, function): the
     # implementation guard refuses torch work done inside one that student code called.
     codes: dict[types.CodeType, tuple[str, Any]] = field(default_factory=dict)
+    # id of each wrapper -> the original it guards (the wrappers are kept alive in ``kept``).
+    originals: dict[int, Any] = field(default_factory=dict)
 
     def record_code(self, function: Any, name: str) -> None:
         if isinstance(function, staticmethod | classmethod):
@@ -132,6 +134,8 @@ def _guard_callable(guard: RuntimeGuard, fn: Callable[..., Any], name: str) -> C
     guard.wrapped += 1
     guard.block(fn, name)
     guard.record_code(fn, name)
+    guard.originals[id(guarded)] = fn
+    guard.kept.append(guarded)
     return guarded
 
 

@@ -27,6 +27,7 @@ from autograder.grading.checks import (
     check_raises,
     check_scalar,
     describe,
+    how_far,
     shown,
 )
 from autograder.sandbox.inside.transport import Table
@@ -88,9 +89,9 @@ def _check_schedule(get: Callable[[int], object], expected: list[float], what: s
                           if e is not None]
             hint = (" (off by one step?)" if any(abs(got - e) <= 1e-12 + RTOL * abs(e)
                                                  for e in neighbours) else "")
-            error = abs(got - expected[t])
             raise AssertionError(f"{label} returned {shown(got, RTOL)}, expected "
-                                 f"{shown(expected[t], RTOL)} (error {error:.2g}){hint}")
+                                 f"{shown(expected[t], RTOL)} "
+                                 f"({how_far(got, expected[t], RTOL, floor)}){hint}")
 
 
 def _check_value_errors(student, name: str, cases: list[tuple], **kwargs) -> None:
